@@ -1,0 +1,121 @@
+//! Text generation: greedy decoding (d2l's `predict_ch8`) and sampling with
+//! a temperature and top-k.
+
+use crate::data::{normalize_line, Vocab};
+use crate::model::LanguageModel;
+use rand::Rng;
+use thiserror::Error;
+
+/// How the next token is chosen from the logits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decoding {
+    /// The most likely token, every time (d2l's `argmax`).
+    Greedy,
+    /// A draw from softmax(logits / temperature), restricted to the
+    /// `top_k` most likely tokens when given.
+    Sample {
+        temperature: f64,
+        top_k: Option<usize>,
+    },
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum GenerateError {
+    #[error(
+        "the prefix {0:?} has no letters; the model reads lower-case a-z \
+         and spaces, so give a prefix such as \"time traveller\""
+    )]
+    EmptyPrefix(String),
+    #[error("temperature must be a positive number, got {0}")]
+    BadTemperature(f64),
+    #[error("top-k must be at least 1")]
+    ZeroTopK,
+}
+
+// ANCHOR: predict
+/// Continues `prefix` by `num_preds` tokens.
+///
+/// The prefix goes through the same preprocessing as the corpus (lower
+/// case, every run of non-letters becomes one space). A character that is
+/// still not in the vocabulary is fed to the model as `<unk>` (index 0) but
+/// kept as written in the returned text. The model first reads the prefix
+/// to warm up its state; then each predicted token is fed back as the next
+/// input.
+pub fn predict<M: LanguageModel, R: Rng>(
+    model: &mut M,
+    vocab: &Vocab,
+    prefix: &str,
+    num_preds: usize,
+    decoding: Decoding,
+    rng: &mut R,
+) -> Result<String, GenerateError> {
+    check_decoding(decoding)?;
+    let prefix = normalize_line(prefix);
+    let tokens: Vec<String> = prefix.chars().map(String::from).collect();
+    let Some((last, warm_up)) = tokens.split_last() else {
+        return Err(GenerateError::EmptyPrefix(prefix));
+    };
+    let mut state = model.begin_state(1);
+    for token in warm_up {
+        model.step_logits(vocab.index(token), &mut state);
+    }
+    let mut output = prefix.clone();
+    let mut input = vocab.index(last);
+    for _ in 0..num_preds {
+        let logits = model.step_logits(input, &mut state);
+        input = choose(&logits, decoding, rng);
+        output.push_str(vocab.to_token(input));
+    }
+    Ok(output)
+}
+// ANCHOR_END: predict
+
+fn check_decoding(decoding: Decoding) -> Result<(), GenerateError> {
+    if let Decoding::Sample { temperature, top_k } = decoding {
+        if !(temperature.is_finite() && temperature > 0.0) {
+            return Err(GenerateError::BadTemperature(temperature));
+        }
+        if top_k == Some(0) {
+            return Err(GenerateError::ZeroTopK);
+        }
+    }
+    Ok(())
+}
+
+// ANCHOR: choose
+/// Picks the next token from `logits`.
+///
+/// Sampling divides the logits by the temperature before the softmax: below
+/// 1 it sharpens the distribution towards greedy, above 1 it flattens it
+/// towards uniform.
+pub fn choose<R: Rng>(
+    logits: &[f32],
+    decoding: Decoding,
+    rng: &mut R,
+) -> usize {
+    assert!(!logits.is_empty(), "choose: empty logits");
+    let argmax = |xs: &[f32]| {
+        (0..xs.len()).fold(0, |best, i| if xs[i] > xs[best] { i } else { best })
+    };
+    let (temperature, top_k) = match decoding {
+        Decoding::Greedy => return argmax(logits),
+        Decoding::Sample { temperature, top_k } => (temperature, top_k),
+    };
+    let mut order: Vec<usize> = (0..logits.len()).collect();
+    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    order.truncate(top_k.unwrap_or(logits.len()).min(logits.len()));
+    let max = logits[order[0]] as f64;
+    let weights: Vec<f64> = order
+        .iter()
+        .map(|&i| ((logits[i] as f64 - max) / temperature).exp())
+        .collect();
+    let mut u = rng.gen::<f64>() * weights.iter().sum::<f64>();
+    for (&i, &w) in order.iter().zip(&weights) {
+        if u < w {
+            return i;
+        }
+        u -= w;
+    }
+    order[order.len() - 1]
+}
+// ANCHOR_END: choose

@@ -1,0 +1,15 @@
+//! The code every chapter of the book shares, after d2l's own `d2l`
+//! package: data, the training loop, text generation, plots and
+//! checkpoints.
+
+pub mod atomic;
+pub mod bigram;
+pub mod checkpoint;
+pub mod data;
+pub mod generate;
+pub mod loss;
+pub mod model;
+pub mod plot;
+pub mod train;
+
+pub use model::LanguageModel;

@@ -1,0 +1,59 @@
+//! The one trait the training loop, the sampler and the tests drive. Both
+//! the from-scratch ndarray models and the tch models implement it.
+
+use crate::data::Batch;
+
+// ANCHOR: language_model
+/// A character-level language model: reads a batch of token indices and
+/// predicts the next token at every position.
+pub trait LanguageModel {
+    /// The recurrent state carried from one batch to the next
+    /// (`GruState { h }`, `LstmState { h, c }`, ...).
+    type State;
+
+    /// The state before any token has been read (zeros), for `batch_size`
+    /// sequences.
+    fn begin_state(&self, batch_size: usize) -> Self::State;
+
+    /// Cuts the state loose from the computation that produced it, so that
+    /// the next backward pass stops at the batch boundary. A from-scratch
+    /// model never links batches, so the default does nothing.
+    fn detach_state(&self, _state: &mut Self::State) {}
+
+    /// Runs the batch forward from `state`, leaves `state` at the end of
+    /// the batch, and stores in the model the gradient of the mean
+    /// cross-entropy over all `batch_size × num_steps` predictions.
+    /// Returns that mean.
+    fn forward_backward(
+        &mut self,
+        batch: &Batch,
+        state: &mut Self::State,
+    ) -> f64;
+
+    /// The mean cross-entropy of the batch, with no gradient; advances
+    /// `state` like [`LanguageModel::forward_backward`].
+    fn loss(&mut self, batch: &Batch, state: &mut Self::State) -> f64;
+
+    /// The squared L2 norm of all gradients together, ‖g‖².
+    fn grad_norm_sq(&self) -> f64;
+
+    /// Multiplies every gradient by `factor`.
+    fn scale_grads(&mut self, factor: f64);
+
+    /// One step of stochastic gradient descent: θ ← θ − lr · g.
+    fn sgd_step(&mut self, lr: f64);
+
+    /// Feeds one token to a single sequence (batch size 1) and returns the
+    /// logits of the next token, one per vocabulary entry.
+    fn step_logits(
+        &mut self,
+        token: usize,
+        state: &mut Self::State,
+    ) -> Vec<f32>;
+
+    /// Where the model computes: `cpu` or `cuda:0`.
+    fn device(&self) -> String {
+        "cpu".to_string()
+    }
+}
+// ANCHOR_END: language_model

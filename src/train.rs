@@ -1,0 +1,277 @@
+//! The training loop (d2l's `train_ch8`), shared by every model through
+//! [`LanguageModel`].
+
+use crate::data::{sequential_from, DataError, Sampling, SeqDataLoader, Vocab};
+use crate::generate::{predict, Decoding};
+use crate::model::LanguageModel;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+/// The prefix whose continuation is printed while training, as in d2l.
+pub const PREFIX: &str = "time traveller";
+
+/// How many epochs pass between two printed predictions, as in d2l.
+pub const PREDICT_EVERY: usize = 10;
+
+/// How many tokens a printed prediction adds to the prefix, as in d2l.
+pub const NUM_PREDS: usize = 50;
+
+/// The hyper-parameters of one training run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub num_epochs: usize,
+    pub lr: f64,
+    /// The clipping threshold θ.
+    pub clip: f64,
+    /// Seeds the batch offsets and order (the model has its own seed).
+    pub seed: u64,
+    /// No progress bar and no predictions while training.
+    pub quiet: bool,
+}
+
+/// What one epoch measured.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub train_perplexity: f64,
+    pub valid_perplexity: f64,
+    /// Training tokens per second of training time (validation excluded).
+    pub tokens_per_sec: f64,
+    /// Seconds spent on the training batches of this epoch.
+    pub train_seconds: f64,
+}
+
+/// The result of a training run, written as the metrics JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct History {
+    pub config: TrainConfig,
+    pub device: String,
+    pub epochs: Vec<EpochMetrics>,
+    /// Greedy continuations of [`PREFIX`], keyed by epoch.
+    pub samples: Vec<(usize, String)>,
+}
+
+impl History {
+    /// The last epoch's metrics.
+    ///
+    /// # Panics
+    /// If no epoch ran.
+    pub fn last(&self) -> &EpochMetrics {
+        self.epochs.last().expect("History::last: no epoch ran")
+    }
+
+    /// Training tokens per second over the whole run.
+    pub fn tokens_per_sec(&self) -> f64 {
+        let secs: f64 = self.epochs.iter().map(|e| e.train_seconds).sum();
+        let tokens: f64 = self
+            .epochs
+            .iter()
+            .map(|e| e.tokens_per_sec * e.train_seconds)
+            .sum();
+        tokens / secs.max(f64::MIN_POSITIVE)
+    }
+
+    /// The closing line, e.g.
+    /// `perplexity 1.05, validation perplexity 4.20, 51234 tokens/sec on cpu`.
+    pub fn final_line(&self) -> String {
+        let last = self.last();
+        format!(
+            "perplexity {:.2}, validation perplexity {:.2}, {:.0} tokens/sec \
+             on {}",
+            last.train_perplexity,
+            last.valid_perplexity,
+            self.tokens_per_sec(),
+            self.device
+        )
+    }
+}
+
+/// Why training stopped early.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    #[error(
+        "training diverged at epoch {epoch}, batch {batch}: the {what} is \
+         {value}. Nothing was saved. Try a smaller --lr or --clip"
+    )]
+    NonFinite {
+        epoch: usize,
+        batch: usize,
+        what: &'static str,
+        value: f64,
+    },
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+// ANCHOR: grad_clipping
+/// d2l's gradient clipping: when the global norm ‖g‖ of all gradients
+/// together exceeds θ, every gradient is scaled by θ / ‖g‖, so the step
+/// keeps its direction and its length becomes θ. Returns ‖g‖ before
+/// clipping.
+pub fn grad_clipping<M: LanguageModel + ?Sized>(
+    model: &mut M,
+    theta: f64,
+) -> f64 {
+    let norm = model.grad_norm_sq().sqrt();
+    if norm > theta {
+        model.scale_grads(theta / norm);
+    }
+    norm
+}
+// ANCHOR_END: grad_clipping
+
+// ANCHOR: train_epoch
+/// One pass over the training batches. Returns (perplexity, tokens/s,
+/// seconds).
+///
+/// Perplexity is exp(mean cross-entropy per token): the effective number of
+/// tokens the model hesitates between.
+pub fn train_epoch<M: LanguageModel>(
+    model: &mut M,
+    loader: &SeqDataLoader,
+    config: &TrainConfig,
+    epoch: usize,
+    rng: &mut StdRng,
+) -> Result<(f64, f64, f64), TrainError> {
+    let start = Instant::now();
+    let (mut loss_sum, mut tokens) = (0.0, 0usize);
+    let mut state: Option<M::State> = None;
+    for (i, batch) in loader.epoch(rng).iter().enumerate() {
+        let state = match (&mut state, loader.sampling()) {
+            // Random batches do not continue each other: start afresh.
+            (Some(s), Sampling::Sequential) => {
+                model.detach_state(s);
+                s
+            }
+            (s, _) => s.insert(model.begin_state(batch.batch_size())),
+        };
+        let loss = model.forward_backward(batch, state);
+        let grad_norm = grad_clipping(model, config.clip);
+        for (what, value) in [("loss", loss), ("gradient norm", grad_norm)] {
+            if !value.is_finite() {
+                return Err(TrainError::NonFinite {
+                    epoch,
+                    batch: i,
+                    what,
+                    value,
+                });
+            }
+        }
+        model.sgd_step(config.lr);
+        let n = batch.x.len();
+        loss_sum += loss * n as f64;
+        tokens += n;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Ok((
+        (loss_sum / tokens as f64).exp(),
+        tokens as f64 / secs.max(1e-9),
+        secs,
+    ))
+}
+// ANCHOR_END: train_epoch
+
+/// The perplexity of `model` on a held-out text, read sequentially from its
+/// start with the state carried across batches. Uses `batch_size`
+/// sequences, or fewer when the text is too short for that many.
+pub fn evaluate<M: LanguageModel>(
+    model: &mut M,
+    corpus: &[usize],
+    batch_size: usize,
+    num_steps: usize,
+) -> Result<f64, DataError> {
+    let fits = corpus.len().saturating_sub(1) / num_steps.max(1);
+    let batch_size = batch_size.min(fits).max(1);
+    let mut state = model.begin_state(batch_size);
+    let (mut loss_sum, mut tokens) = (0.0, 0usize);
+    for batch in sequential_from(corpus, batch_size, num_steps, 0)? {
+        let n = batch.x.len();
+        loss_sum += model.loss(&batch, &mut state) * n as f64;
+        tokens += n;
+    }
+    Ok((loss_sum / tokens as f64).exp())
+}
+
+fn progress_bar(num_epochs: usize, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stdout().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(
+        Some(num_epochs as u64),
+        ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} epoch {pos}/{len} [{elapsed_precise} < {eta}] {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+// ANCHOR: train
+/// Trains `model` with SGD and gradient clipping, like d2l's `train_ch8`,
+/// and measures training and validation perplexity after every epoch.
+/// Every [`PREDICT_EVERY`] epochs it prints the greedy continuation of
+/// [`PREFIX`], unless `config.quiet`.
+///
+/// Stops with [`TrainError::NonFinite`] as soon as a loss or a gradient
+/// norm is NaN or infinite, before the parameters are touched.
+pub fn train<M: LanguageModel>(
+    model: &mut M,
+    loader: &SeqDataLoader,
+    valid: &[usize],
+    vocab: &Vocab,
+    config: &TrainConfig,
+) -> Result<History, TrainError> {
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut history = History {
+        config: config.clone(),
+        device: model.device(),
+        epochs: Vec::with_capacity(config.num_epochs),
+        samples: Vec::new(),
+    };
+    let (batch_size, num_steps) = (loader.batch_size(), loader.num_steps());
+    let bar = progress_bar(config.num_epochs, config.quiet);
+    for epoch in 1..=config.num_epochs {
+        let (train_ppl, speed, secs) =
+            train_epoch(model, loader, config, epoch, &mut rng)?;
+        let valid_ppl = evaluate(model, valid, batch_size, num_steps)?;
+        history.epochs.push(EpochMetrics {
+            epoch,
+            train_perplexity: train_ppl,
+            valid_perplexity: valid_ppl,
+            tokens_per_sec: speed,
+            train_seconds: secs,
+        });
+        bar.set_message(format!(
+            "perplexity {train_ppl:.2}, validation {valid_ppl:.2}, \
+             {speed:.0} tokens/s"
+        ));
+        bar.inc(1);
+        if epoch % PREDICT_EVERY == 0 || epoch == config.num_epochs {
+            let text = predict(
+                model,
+                vocab,
+                PREFIX,
+                NUM_PREDS,
+                Decoding::Greedy,
+                &mut rng,
+            )
+            .expect("PREFIX is a valid prefix");
+            if !config.quiet {
+                bar.suspend(|| println!("epoch {epoch:>4}: {text}"));
+            }
+            history.samples.push((epoch, text));
+        }
+    }
+    bar.finish_and_clear();
+    Ok(history)
+}
+// ANCHOR_END: train

@@ -1,0 +1,215 @@
+//! The downloader against a local HTTP server on 127.0.0.1: what reaches
+//! the cache, what does not, and how many requests are made.
+
+use d2l::data::{sha1_file, DownloadError, Downloader};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const BODY: &[u8] = b"the time traveller for so it will be convenient to speak";
+// SHA-1 of BODY.
+const BODY_SHA1: &str = "faee094bb44c408f74d521c24d5442d29574375f";
+
+#[derive(Clone, Copy)]
+enum Reply {
+    Ok,
+    /// Promise the whole body in Content-Length, send half, hang up.
+    Truncated,
+    NotFound,
+}
+
+/// Serves every request with `reply` and counts requests.
+fn serve(reply: Reply) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            read_request(&mut stream);
+            counter.fetch_add(1, Ordering::SeqCst);
+            let head = |status: &str, len: usize| {
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {len}\r\n\
+                         Connection: close\r\n\r\n"
+                )
+            };
+            let _ = match reply {
+                Reply::Ok => stream
+                    .write_all(head("200 OK", BODY.len()).as_bytes())
+                    .and_then(|_| stream.write_all(BODY)),
+                Reply::Truncated => stream
+                    .write_all(head("200 OK", BODY.len()).as_bytes())
+                    .and_then(|_| stream.write_all(&BODY[..BODY.len() / 2])),
+                Reply::NotFound => {
+                    stream.write_all(head("404 Not Found", 0).as_bytes())
+                }
+            };
+        }
+    });
+    (url, count)
+}
+
+fn read_request(stream: &mut TcpStream) {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            _ => return,
+        }
+    }
+}
+
+fn downloader(base_url: &str) -> (Downloader, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Downloader {
+        base_url: base_url.to_string(),
+        cache_dir: dir.path().join("cache"),
+    };
+    (d, dir)
+}
+
+fn cache_files(d: &Downloader) -> Vec<String> {
+    match std::fs::read_dir(&d.cache_dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn body_sha1_constant_is_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("body");
+    std::fs::write(&path, BODY).unwrap();
+    assert_eq!(sha1_file(&path).unwrap(), BODY_SHA1);
+}
+
+#[test]
+fn good_file_is_downloaded_verified_and_cached() {
+    let (url, count) = serve(Reply::Ok);
+    let (d, _dir) = downloader(&url);
+    let path = d.fetch_file("tm.txt", BODY_SHA1).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), BODY);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(cache_files(&d), vec!["tm.txt".to_string()]);
+    // A second fetch finds the verified copy and asks nothing.
+    d.fetch_file("tm.txt", BODY_SHA1).unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn cached_file_with_right_hash_makes_zero_requests() {
+    let (url, count) = serve(Reply::Ok);
+    let (d, _dir) = downloader(&url);
+    std::fs::create_dir_all(&d.cache_dir).unwrap();
+    std::fs::write(d.cache_dir.join("tm.txt"), BODY).unwrap();
+    d.fetch_file("tm.txt", BODY_SHA1).unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn cached_file_with_wrong_hash_is_replaced() {
+    let (url, count) = serve(Reply::Ok);
+    let (d, _dir) = downloader(&url);
+    std::fs::create_dir_all(&d.cache_dir).unwrap();
+    std::fs::write(d.cache_dir.join("tm.txt"), b"stale").unwrap();
+    let path = d.fetch_file("tm.txt", BODY_SHA1).unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(std::fs::read(path).unwrap(), BODY);
+}
+
+#[test]
+fn wrong_hash_is_an_error_and_leaves_no_file() {
+    let (url, _) = serve(Reply::Ok);
+    let (d, _dir) = downloader(&url);
+    let wrong = "0000000000000000000000000000000000000000";
+    let err = d.fetch_file("tm.txt", wrong).unwrap_err();
+    match &err {
+        DownloadError::HashMismatch {
+            url: u,
+            expected,
+            actual,
+            ..
+        } => {
+            assert_eq!(u, &format!("{url}/tm.txt"));
+            assert_eq!(expected, wrong);
+            assert_eq!(actual, BODY_SHA1);
+        }
+        other => panic!("expected HashMismatch, got {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains(wrong) && msg.contains(BODY_SHA1), "{msg}");
+    assert!(cache_files(&d).is_empty(), "left {:?}", cache_files(&d));
+}
+
+#[test]
+fn truncated_body_is_an_error_and_leaves_no_file() {
+    let (url, _) = serve(Reply::Truncated);
+    let (d, _dir) = downloader(&url);
+    let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DownloadError::Interrupted { .. }
+                | DownloadError::HashMismatch { .. }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&url), "{err}");
+    assert!(cache_files(&d).is_empty(), "left {:?}", cache_files(&d));
+}
+
+#[test]
+fn not_found_is_an_error_naming_the_url() {
+    let (url, _) = serve(Reply::NotFound);
+    let (d, _dir) = downloader(&url);
+    let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
+    assert!(
+        matches!(err, DownloadError::Status { status: 404, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&format!("{url}/tm.txt")), "{err}");
+    assert!(cache_files(&d).is_empty());
+}
+
+#[test]
+fn refused_connection_is_an_error_with_advice() {
+    // Bind a port, then free it: nothing listens there any more.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (d, _dir) = downloader(&format!("http://127.0.0.1:{port}"));
+    let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
+    assert!(matches!(err, DownloadError::Request { .. }), "{err:?}");
+    assert!(err.to_string().contains("D2L_DATA_URL"), "{err}");
+}
+
+#[test]
+fn unknown_data_set_is_an_error_listing_known_ones() {
+    let (d, _dir) = downloader("http://127.0.0.1:9");
+    let err = d.fetch("no_such_set").unwrap_err();
+    assert!(err.to_string().contains("time_machine"), "{err}");
+}
+
+#[test]
+fn shipped_time_machine_matches_registry_without_network() {
+    // The repository's data/ folder is the cache; the base URL points at a
+    // port where nothing listens, so any request would fail.
+    let d = Downloader {
+        base_url: "http://127.0.0.1:9".to_string(),
+        cache_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data"),
+    };
+    let path = d.fetch("time_machine").unwrap();
+    assert_eq!(
+        sha1_file(&path).unwrap(),
+        "090b5e7e70c295757f55df93cb0a180b9691891a"
+    );
+}
