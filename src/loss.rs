@@ -28,12 +28,14 @@ pub fn softmax_cross_entropy<F: NdFloat>(
     for (i, row) in logits.outer_iter().enumerate() {
         let max = row.fold(F::neg_infinity(), |m, &v| m.max(v));
         let sum = row.fold(F::zero(), |s, &v| s + (v - max).exp());
-        let log_sum = max + sum.ln();
-        total += (log_sum - row[labels[i]]).to_f64().unwrap_or(f64::NAN);
+        // −log softmax(o)_y = log Σ exp(o − max) − (o_y − max)
+        let loss = sum.ln() - (row[labels[i]] - max);
+        total += loss.to_f64().unwrap_or(f64::NAN);
         if let Some(d) = dlogits.as_mut() {
             let mut d_row = d.row_mut(i);
+            let scale = inv_n / sum;
             for (g, &v) in d_row.iter_mut().zip(row.iter()) {
-                *g = (v - log_sum).exp() * inv_n;
+                *g = (v - max).exp() * scale;
             }
             d_row[labels[i]] -= inv_n;
         }

@@ -103,7 +103,7 @@ impl Vocab {
             }
         }
         // A stable sort: equal counts keep their order of first appearance.
-        token_freqs.sort_by(|a, b| b.1.cmp(&a.1));
+        token_freqs.sort_by_key(|(_, freq)| std::cmp::Reverse(*freq));
 
         let mut idx_to_token = vec!["<unk>".to_string()];
         idx_to_token.extend(reserved_tokens.iter().map(|t| t.to_string()));

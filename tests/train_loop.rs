@@ -1,0 +1,103 @@
+//! The shared training loop, driven through a bigram model.
+
+use d2l::bigram::Bigram;
+use d2l::data::{load_splits_time_machine, Sampling, SeqDataLoader};
+use d2l::train::{evaluate, grad_clipping, train, TrainConfig, TrainError};
+use d2l::LanguageModel;
+
+fn config(num_epochs: usize, lr: f64) -> TrainConfig {
+    TrainConfig {
+        num_epochs,
+        lr,
+        clip: 1.0,
+        seed: 7,
+        quiet: true,
+    }
+}
+
+#[test]
+fn bigram_perplexity_drops_below_vocab_size() {
+    let s = load_splits_time_machine(Some(5_000), 2_000).unwrap();
+    let loader =
+        SeqDataLoader::new(s.train.clone(), 8, 10, Sampling::Random).unwrap();
+    let mut model = Bigram::new(s.vocab.len());
+    // All-zero logits: every token is equally likely, so the perplexity is
+    // exactly the vocabulary size.
+    let untrained = evaluate(&mut model, &s.valid, 8, 10).unwrap();
+    assert!((untrained - 28.0).abs() < 1e-4, "{untrained}");
+    let history =
+        train(&mut model, &loader, &s.valid, &s.vocab, &config(20, 5.0))
+            .unwrap();
+    let last = history.last();
+    // A bigram model of English letters reaches about 11-12.
+    assert!(last.train_perplexity < 13.0, "{last:?}");
+    assert!(last.valid_perplexity < 14.0, "{last:?}");
+    assert_eq!(history.epochs.len(), 20);
+    // A sample every 10 epochs, greedy, starting with the prefix.
+    assert_eq!(history.samples.len(), 2);
+    assert!(history.samples[1].1.starts_with("time traveller"));
+    let line = history.final_line();
+    assert!(
+        line.starts_with("perplexity ")
+            && line.contains(", validation perplexity ")
+            && line.ends_with(" tokens/sec on cpu"),
+        "{line}"
+    );
+}
+
+#[test]
+fn sequential_sampling_also_trains() {
+    let s = load_splits_time_machine(Some(3_000), 1_000).unwrap();
+    let loader =
+        SeqDataLoader::new(s.train.clone(), 4, 10, Sampling::Sequential)
+            .unwrap();
+    let mut model = Bigram::new(s.vocab.len());
+    let h = train(&mut model, &loader, &s.valid, &s.vocab, &config(5, 5.0))
+        .unwrap();
+    assert!(h.last().train_perplexity < h.epochs[0].train_perplexity);
+}
+
+#[test]
+fn clipping_scales_by_theta_over_norm_only_above_theta() {
+    let mut model = Bigram::new(3);
+    model.grad_w.assign(&ndarray::arr2(&[
+        [3.0, 0.0, 0.0],
+        [0.0, 4.0, 0.0],
+        [0.0, 0.0, 0.0],
+    ]));
+    // ‖g‖ = 5 > θ = 1: every gradient is multiplied by 1/5.
+    let norm = grad_clipping(&mut model, 1.0);
+    assert_eq!(norm, 5.0);
+    assert!((model.grad_w[[0, 0]] - 0.6).abs() < 1e-7);
+    assert!((model.grad_w[[1, 1]] - 0.8).abs() < 1e-7);
+    assert!((model.grad_norm_sq().sqrt() - 1.0).abs() < 1e-6);
+    // ‖g‖ = 1 ≤ θ = 2: untouched.
+    let before = model.grad_w.clone();
+    let norm = grad_clipping(&mut model, 2.0);
+    assert!((norm - 1.0).abs() < 1e-6);
+    assert_eq!(model.grad_w, before);
+}
+
+#[test]
+fn a_nan_stops_training_with_a_clear_error() {
+    let s = load_splits_time_machine(Some(3_000), 1_000).unwrap();
+    let loader =
+        SeqDataLoader::new(s.train.clone(), 4, 10, Sampling::Random).unwrap();
+    let mut model = Bigram::new(s.vocab.len());
+    // Any batch that reads an "e" now has a NaN logit.
+    model.w[[s.vocab.index("e"), 1]] = f32::NAN;
+    let err = train(&mut model, &loader, &s.valid, &s.vocab, &config(3, 1.0))
+        .unwrap_err();
+    match &err {
+        TrainError::NonFinite { epoch, value, .. } => {
+            assert_eq!(*epoch, 1);
+            assert!(value.is_nan());
+        }
+        other => panic!("expected NonFinite, got {other:?}"),
+    }
+    assert!(err.to_string().contains("--lr"), "{err}");
+    // Training stopped before the NaN gradient reached the parameters: the
+    // planted NaN is still the only non-finite weight.
+    let bad = model.w.iter().filter(|v| !v.is_finite()).count();
+    assert_eq!(bad, 1);
+}
