@@ -1,0 +1,143 @@
+//! Guards for the book: mdBook silently renders an empty block for a
+//! misspelled anchor and a broken link for a missing page, so these tests
+//! fail instead.
+
+use std::path::{Path, PathBuf};
+
+fn book_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("book")
+}
+
+fn pages() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![book_dir()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every `{{#include …}}` and `{{#rustdoc_include …}}` argument in `text`.
+fn includes(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for directive in ["{{#include ", "{{#rustdoc_include "] {
+        let mut rest = text;
+        while let Some(start) = rest.find(directive) {
+            rest = &rest[start + directive.len()..];
+            let end = rest.find("}}").expect("unclosed include");
+            out.push(rest[..end].trim().to_string());
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+/// The lines between `ANCHOR: name` and `ANCHOR_END: name`, or None when
+/// the anchor is missing.
+fn anchor_body(source: &str, name: &str) -> Option<String> {
+    let mut body = None::<Vec<&str>>;
+    for line in source.lines() {
+        let marker = line.trim_start().trim_start_matches("//").trim();
+        match (&mut body, marker.split_once(':')) {
+            (None, Some(("ANCHOR", n))) if n.trim() == name => {
+                body = Some(Vec::new())
+            }
+            (Some(lines), Some(("ANCHOR_END", n))) if n.trim() == name => {
+                return Some(lines.join("\n"))
+            }
+            (Some(lines), _) if !marker.starts_with("ANCHOR") => {
+                lines.push(line)
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[test]
+fn every_include_resolves_to_a_non_empty_named_anchor() {
+    let mut checked = 0;
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for arg in includes(&text) {
+            let where_ = format!("{}: {{{{#include {arg}}}}}", page.display());
+            let (file, anchor) = match arg.split_once(':') {
+                Some((f, a)) => (f, Some(a)),
+                None => (arg.as_str(), None),
+            };
+            let path = page.parent().unwrap().join(file);
+            let source = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{where_}: cannot read: {e}"));
+            match anchor {
+                None => assert!(!source.trim().is_empty(), "{where_}: empty"),
+                Some(a) => {
+                    let is_range = a.is_empty()
+                        || a.chars().all(|c| c.is_ascii_digit() || c == ':');
+                    assert!(!is_range, "{where_}: use a named anchor");
+                    let body = anchor_body(&source, a).unwrap_or_else(|| {
+                        panic!("{where_}: no anchor `{a}` in {}", path.display())
+                    });
+                    assert!(!body.trim().is_empty(), "{where_}: empty anchor");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no include found: is the book where it should be?");
+}
+
+/// Every relative link target `](target)` in `text`.
+fn links(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("](") {
+        rest = &rest[start + 2..];
+        let end = rest.find(')').unwrap_or(rest.len());
+        let target = rest[..end].split_whitespace().next().unwrap_or("");
+        let target = target.split('#').next().unwrap();
+        let external = target.contains("://") || target.starts_with("mailto:");
+        if !target.is_empty() && !external {
+            out.push(target.to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn every_page_and_image_link_points_at_a_file() {
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for target in links(&text) {
+            let path = page.parent().unwrap().join(&target);
+            assert!(
+                path.is_file(),
+                "{} links to missing {target}",
+                page.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn anchor_parser_finds_bodies_and_misses() {
+    let src = "a\n// ANCHOR: x\nlet y = 1;\n// ANCHOR_END: x\n// ANCHOR: e\n\
+               // ANCHOR_END: e\n";
+    assert_eq!(anchor_body(src, "x").unwrap(), "let y = 1;");
+    assert_eq!(anchor_body(src, "e").unwrap(), "");
+    assert!(anchor_body(src, "z").is_none());
+    assert_eq!(includes("{{#include a.rs:x}} {{#include b.md}}"), [
+        "a.rs:x", "b.md"
+    ]);
+    assert_eq!(links("[p](gru.md#x) ![f](figures/a.svg) [w](https://x)"), [
+        "gru.md",
+        "figures/a.svg"
+    ]);
+}
