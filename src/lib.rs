@@ -7,9 +7,11 @@ pub mod bigram;
 pub mod checkpoint;
 pub mod data;
 pub mod generate;
+pub mod gradcheck;
 pub mod loss;
 pub mod model;
 pub mod plot;
+pub mod rnn;
 pub mod train;
 
 pub use model::LanguageModel;

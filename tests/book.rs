@@ -83,7 +83,10 @@ fn every_include_resolves_to_a_non_empty_named_anchor() {
                         || a.chars().all(|c| c.is_ascii_digit() || c == ':');
                     assert!(!is_range, "{where_}: use a named anchor");
                     let body = anchor_body(&source, a).unwrap_or_else(|| {
-                        panic!("{where_}: no anchor `{a}` in {}", path.display())
+                        panic!(
+                            "{where_}: no anchor `{a}` in {}",
+                            path.display()
+                        )
                     });
                     assert!(!body.trim().is_empty(), "{where_}: empty anchor");
                 }
@@ -91,7 +94,10 @@ fn every_include_resolves_to_a_non_empty_named_anchor() {
             checked += 1;
         }
     }
-    assert!(checked > 0, "no include found: is the book where it should be?");
+    assert!(
+        checked > 0,
+        "no include found: is the book where it should be?"
+    );
 }
 
 /// Every relative link target `](target)` in `text`.
@@ -133,11 +139,12 @@ fn anchor_parser_finds_bodies_and_misses() {
     assert_eq!(anchor_body(src, "x").unwrap(), "let y = 1;");
     assert_eq!(anchor_body(src, "e").unwrap(), "");
     assert!(anchor_body(src, "z").is_none());
-    assert_eq!(includes("{{#include a.rs:x}} {{#include b.md}}"), [
-        "a.rs:x", "b.md"
-    ]);
-    assert_eq!(links("[p](gru.md#x) ![f](figures/a.svg) [w](https://x)"), [
-        "gru.md",
-        "figures/a.svg"
-    ]);
+    assert_eq!(
+        includes("{{#include a.rs:x}} {{#include b.md}}"),
+        ["a.rs:x", "b.md"]
+    );
+    assert_eq!(
+        links("[p](gru.md#x) ![f](figures/a.svg) [w](https://x)"),
+        ["gru.md", "figures/a.svg"]
+    );
 }

@@ -1,0 +1,51 @@
+//! The hand-written backward pass of the GRU against central finite
+//! differences, in f64, over a multi-step sequence: every parameter of the
+//! cell and of the output layer, and the initial state, for both
+//! formulations.
+
+use ch_gru::scratch::{Gru, GruState, Variant};
+use d2l::data::Batch;
+use d2l::gradcheck::{assert_checks, check_model, randomize};
+use d2l::rnn::RnnModel;
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+const VOCAB: usize = 5;
+const HIDDENS: usize = 4;
+const BATCH: usize = 3;
+const STEPS: usize = 4;
+
+fn setup(variant: Variant) -> (RnnModel<f64, Gru<f64>>, Batch, GruState<f64>) {
+    let mut rng = StdRng::seed_from_u64(42);
+    let cell = Gru::new(VOCAB, HIDDENS, variant, &mut rng);
+    let mut model = RnnModel::new(cell, VOCAB, &mut rng);
+    randomize(&mut model.cell.params, 0.5, &mut rng);
+    randomize(&mut model.output, 0.5, &mut rng);
+    let batch = Batch {
+        x: Array2::from_shape_fn((BATCH, STEPS), |(i, t)| (i + 2 * t) % VOCAB),
+        y: Array2::from_shape_fn((BATCH, STEPS), |(i, t)| (3 * i + t) % VOCAB),
+    };
+    let mut state = GruState {
+        h: Array2::zeros((BATCH, HIDDENS)),
+    };
+    randomize(&mut state, 0.5, &mut rng);
+    (model, batch, state)
+}
+
+#[test]
+fn reset_before_gradients_match_finite_differences() {
+    let (model, batch, state) = setup(Variant::ResetBefore);
+    let checks = check_model(&model, &batch, &state);
+    // 10 cell tensors + 2 output tensors + the initial state.
+    assert_eq!(checks.len(), 13);
+    assert_checks(&checks, 1e-6);
+}
+
+#[test]
+fn reset_after_gradients_match_finite_differences() {
+    let (model, batch, state) = setup(Variant::ResetAfter);
+    let checks = check_model(&model, &batch, &state);
+    assert_eq!(checks.len(), 13);
+    assert_checks(&checks, 1e-6);
+}

@@ -1,0 +1,448 @@
+//! What every recurrent model here shares: the [`Cell`] trait that GRU and
+//! LSTM cells implement, the loops that run a cell forward over a sequence
+//! and backward through time, the output layer, and [`RnnModel`], which
+//! turns any cell into a [`LanguageModel`].
+//!
+//! The layout is d2l's: time-major, one `(batch, inputs)` matrix per time
+//! step, weights `(inputs, hiddens)` so that `X W` reads like the book.
+
+use crate::data::Batch;
+use crate::loss::softmax_cross_entropy;
+use crate::model::LanguageModel;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{
+    Array, Array1, Array2, ArrayView2, ArrayViewD, ArrayViewMutD, Axis,
+    Dimension, NdFloat,
+};
+use ndarray_rand::rand_distr::{Distribution, Normal};
+use rand::Rng;
+
+/// A struct of named tensors: a cell's parameters, their gradients (the
+/// same struct, with the same field names), or a recurrent state.
+pub trait Tensors<F: NdFloat>: Clone {
+    /// Every tensor with its name, always in the same order.
+    fn named(&self) -> Vec<(String, ArrayViewD<'_, F>)>;
+    /// Every tensor with its name, mutably, in the order of `named`.
+    fn named_mut(&mut self) -> Vec<(String, ArrayViewMutD<'_, F>)>;
+    /// The same structure, filled with zeros.
+    fn zeros_like(&self) -> Self;
+}
+
+/// Implements [`Tensors`] for a struct generic over the float type whose
+/// fields are all ndarray arrays: `impl_tensors!(GruState { h });`.
+#[macro_export]
+macro_rules! impl_tensors {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl<F: ::ndarray::NdFloat> $crate::rnn::Tensors<F> for $ty<F> {
+            fn named(&self) -> Vec<(String, ::ndarray::ArrayViewD<'_, F>)> {
+                vec![$(
+                    (stringify!($field).to_string(),
+                     self.$field.view().into_dyn()),
+                )*]
+            }
+            fn named_mut(
+                &mut self,
+            ) -> Vec<(String, ::ndarray::ArrayViewMutD<'_, F>)> {
+                vec![$(
+                    (stringify!($field).to_string(),
+                     self.$field.view_mut().into_dyn()),
+                )*]
+            }
+            fn zeros_like(&self) -> Self {
+                Self { $($field: ::ndarray::Array::zeros(
+                    self.$field.raw_dim())),* }
+            }
+        }
+    };
+}
+
+/// Layers of a stack: tensor names get the prefix `l{layer}.`.
+impl<F: NdFloat, T: Tensors<F>> Tensors<F> for Vec<T> {
+    fn named(&self) -> Vec<(String, ArrayViewD<'_, F>)> {
+        let layers = self.iter().enumerate();
+        layers
+            .flat_map(|(l, t)| {
+                t.named()
+                    .into_iter()
+                    .map(move |(n, v)| (format!("l{l}.{n}"), v))
+            })
+            .collect()
+    }
+    fn named_mut(&mut self) -> Vec<(String, ArrayViewMutD<'_, F>)> {
+        let layers = self.iter_mut().enumerate();
+        layers
+            .flat_map(|(l, t)| {
+                let named = t.named_mut().into_iter();
+                named.map(move |(n, v)| (format!("l{l}.{n}"), v))
+            })
+            .collect()
+    }
+    fn zeros_like(&self) -> Self {
+        self.iter().map(T::zeros_like).collect()
+    }
+}
+
+/// ‖g‖²: the sum of squares of every entry.
+pub fn norm_sq<F: NdFloat, T: Tensors<F>>(t: &T) -> f64 {
+    let entries = t.named().into_iter().flat_map(|(_, v)| {
+        v.iter()
+            .map(|x| x.to_f64().unwrap_or(f64::NAN))
+            .collect::<Vec<_>>()
+    });
+    entries.map(|x| x * x).sum()
+}
+
+/// Multiplies every entry by `factor`.
+pub fn scale<F: NdFloat, T: Tensors<F>>(t: &mut T, factor: f64) {
+    let factor = F::from(factor).expect("factor fits in F");
+    for (_, mut v) in t.named_mut() {
+        v.mapv_inplace(|x| x * factor);
+    }
+}
+
+/// Sets every entry to zero.
+pub fn zero<F: NdFloat, T: Tensors<F>>(t: &mut T) {
+    for (_, mut v) in t.named_mut() {
+        v.fill(F::zero());
+    }
+}
+
+/// θ ← θ − lr · g, tensor by tensor.
+pub fn sgd<F: NdFloat, T: Tensors<F>>(params: &mut T, grads: &T, lr: f64) {
+    let lr = F::from(lr).expect("lr fits in F");
+    for ((name, mut p), (_, g)) in
+        params.named_mut().into_iter().zip(grads.named())
+    {
+        assert_eq!(p.shape(), g.shape(), "sgd: shape mismatch in {name}");
+        p.scaled_add(-lr, &g);
+    }
+}
+
+/// d2l's initialisation of a weight: independent draws from N(0, σ²).
+pub fn normal<F: NdFloat, Sh: ndarray::ShapeBuilder, R: Rng>(
+    shape: Sh,
+    std: f64,
+    rng: &mut R,
+) -> Array<F, Sh::Dim> {
+    let dist = Normal::new(0.0, std).expect("std must be finite and >= 0");
+    Array::from_shape_simple_fn(shape, || {
+        F::from(dist.sample(rng)).expect("f64 fits in F")
+    })
+}
+
+/// σ(a) = 1 / (1 + e^(−a)), in place.
+pub fn sigmoid<F: NdFloat, D: Dimension>(a: Array<F, D>) -> Array<F, D> {
+    a.mapv_into(|v| F::one() / (F::one() + (-v).exp()))
+}
+
+/// tanh(a), in place.
+pub fn tanh<F: NdFloat, D: Dimension>(a: Array<F, D>) -> Array<F, D> {
+    a.mapv_into(F::tanh)
+}
+
+// ANCHOR: input
+/// The input of a recurrent layer at one time step.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a, F> {
+    /// One token index per sequence. The one-hot matrix is never built:
+    /// the product of a one-hot row with `W` is the row of `W` at the
+    /// token's index, so `X W` is a row lookup.
+    Tokens(&'a [usize]),
+    /// Dense features, such as the hidden states of the layer below.
+    /// Shape `(batch, inputs)`.
+    Dense(ArrayView2<'a, F>),
+}
+
+impl<F: NdFloat> Input<'_, F> {
+    /// The number of sequences.
+    pub fn batch_size(&self) -> usize {
+        match self {
+            Input::Tokens(t) => t.len(),
+            Input::Dense(x) => x.nrows(),
+        }
+    }
+
+    /// `X W`, where `w` is `(inputs, outputs)`.
+    ///
+    /// # Shapes
+    /// returns `(batch, outputs)`.
+    pub fn dot(&self, w: &Array2<F>) -> Array2<F> {
+        match self {
+            Input::Tokens(tokens) => w.select(Axis(0), tokens),
+            Input::Dense(x) => x.dot(w),
+        }
+    }
+
+    /// Adds `Xᵀ da` to `dw`: for tokens, row `da[i]` is added to row
+    /// `dw[token_i]`.
+    pub fn add_t_dot(&self, da: &Array2<F>, dw: &mut Array2<F>) {
+        match self {
+            Input::Tokens(tokens) => {
+                for (&token, row) in tokens.iter().zip(da.outer_iter()) {
+                    let mut dw_row = dw.row_mut(token);
+                    dw_row += &row;
+                }
+            }
+            Input::Dense(x) => {
+                general_mat_mul(F::one(), &x.t(), da, F::one(), dw)
+            }
+        }
+    }
+}
+// ANCHOR_END: input
+
+// ANCHOR: cell
+/// A recurrent cell: one time step forward, and the same step backward.
+pub trait Cell<F: NdFloat> {
+    /// Parameters, and their gradients (the same struct).
+    type Params: Tensors<F>;
+    /// The state passed from one step to the next; its gradient has the
+    /// same type.
+    type State: Tensors<F>;
+    /// What the forward step keeps for the backward step.
+    type Cache;
+
+    fn params(&self) -> &Self::Params;
+    fn params_mut(&mut self) -> &mut Self::Params;
+    fn num_hiddens(&self) -> usize;
+
+    /// The all-zero state for `batch_size` sequences.
+    fn zero_state(&self, batch_size: usize) -> Self::State;
+
+    /// The hidden state H, which the output layer (or the next layer) reads.
+    fn h<'s>(&self, state: &'s Self::State) -> &'s Array2<F>;
+
+    /// Mutable access to H, where the gradient from above is added.
+    fn h_mut<'s>(&self, state: &'s mut Self::State) -> &'s mut Array2<F>;
+
+    /// One step: (X_t, state_{t−1}) → (state_t, cache).
+    fn step(
+        &self,
+        x: &Input<'_, F>,
+        state: &Self::State,
+    ) -> (Self::State, Self::Cache);
+
+    /// The step backward: from the gradient of the loss with respect to
+    /// state_t, adds the parameter gradients into `grads` and returns the
+    /// gradient with respect to state_{t−1}, and with respect to X_t when
+    /// the input is dense.
+    fn step_backward(
+        &self,
+        x: &Input<'_, F>,
+        cache: &Self::Cache,
+        d_state: &Self::State,
+        grads: &mut Self::Params,
+    ) -> (Self::State, Option<Array2<F>>);
+}
+// ANCHOR_END: cell
+
+// ANCHOR: forward_seq
+/// Runs `cell` over every time step, from `state`, and leaves `state` at
+/// the last step. Returns the hidden states of all steps, stacked
+/// time-major, and one cache per step.
+///
+/// # Shapes
+/// `xs`: `num_steps` inputs of `batch` rows; returns
+/// `(num_steps · batch, hiddens)`, row `t · batch + i` for sequence `i` at
+/// step `t`.
+pub fn forward_seq<F: NdFloat, C: Cell<F>>(
+    cell: &C,
+    xs: &[Input<'_, F>],
+    state: &mut C::State,
+) -> (Array2<F>, Vec<C::Cache>) {
+    let batch = xs.first().map_or(0, Input::batch_size);
+    let mut hs = Array2::zeros((xs.len() * batch, cell.num_hiddens()));
+    let mut caches = Vec::with_capacity(xs.len());
+    for (t, x) in xs.iter().enumerate() {
+        let (next, cache) = cell.step(x, state);
+        hs.slice_mut(ndarray::s![t * batch..(t + 1) * batch, ..])
+            .assign(cell.h(&next));
+        *state = next;
+        caches.push(cache);
+    }
+    (hs, caches)
+}
+// ANCHOR_END: forward_seq
+
+// ANCHOR: backward_seq
+/// Backpropagation through time: walks the steps in reverse, adding the
+/// gradient that reaches each H_t from above (`dhs`, stacked like the
+/// output of [`forward_seq`]) to the gradient that flows back from step
+/// t + 1 (`d_next`). Adds every parameter gradient into `grads`; returns
+/// the gradient with respect to the initial state, and with respect to
+/// every dense input.
+pub fn backward_seq<F: NdFloat, C: Cell<F>>(
+    cell: &C,
+    xs: &[Input<'_, F>],
+    caches: &[C::Cache],
+    dhs: ArrayView2<'_, F>,
+    grads: &mut C::Params,
+) -> (C::State, Vec<Option<Array2<F>>>) {
+    assert_eq!(xs.len(), caches.len(), "one cache per input");
+    let batch = xs.first().map_or(0, Input::batch_size);
+    let mut d_next = cell.zero_state(batch);
+    let mut dxs = vec![None; xs.len()];
+    for t in (0..xs.len()).rev() {
+        *cell.h_mut(&mut d_next) +=
+            &dhs.slice(ndarray::s![t * batch..(t + 1) * batch, ..]);
+        let (d_prev, dx) =
+            cell.step_backward(&xs[t], &caches[t], &d_next, grads);
+        d_next = d_prev;
+        dxs[t] = dx;
+    }
+    (d_next, dxs)
+}
+// ANCHOR_END: backward_seq
+
+/// The output layer, O = H W_hq + b_q: one logit per vocabulary entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output<F> {
+    /// `(hiddens, vocab)`
+    pub w_hq: Array2<F>,
+    /// `(vocab,)`
+    pub b_q: Array1<F>,
+}
+crate::impl_tensors!(Output { w_hq, b_q });
+
+impl<F: NdFloat> Output<F> {
+    /// d2l's initialisation: W_hq ~ N(0, 0.01²), b_q = 0.
+    pub fn new<R: Rng>(
+        num_hiddens: usize,
+        vocab_size: usize,
+        rng: &mut R,
+    ) -> Self {
+        Self {
+            w_hq: normal((num_hiddens, vocab_size), 0.01, rng),
+            b_q: Array1::zeros(vocab_size),
+        }
+    }
+
+    /// O = H W_hq + b_q.
+    pub fn forward(&self, h: &Array2<F>) -> Array2<F> {
+        h.dot(&self.w_hq) + &self.b_q
+    }
+
+    /// Adds ∂L/∂W_hq = Hᵀ dO and ∂L/∂b_q = Σ_rows dO into `grads`, and
+    /// returns ∂L/∂H = dO W_hqᵀ.
+    pub fn backward(
+        &self,
+        h: &Array2<F>,
+        d_o: &Array2<F>,
+        grads: &mut Output<F>,
+    ) -> Array2<F> {
+        general_mat_mul(F::one(), &h.t(), d_o, F::one(), &mut grads.w_hq);
+        grads.b_q += &d_o.sum_axis(Axis(0));
+        d_o.dot(&self.w_hq.t())
+    }
+}
+
+/// A recurrent language model: tokens → cell → output layer, d2l's
+/// `RNNModelScratch`.
+#[derive(Debug, Clone)]
+pub struct RnnModel<F: NdFloat, C: Cell<F>> {
+    pub cell: C,
+    pub output: Output<F>,
+    /// Gradients of the last [`LanguageModel::forward_backward`].
+    pub cell_grads: C::Params,
+    pub output_grads: Output<F>,
+}
+
+/// The inputs of a batch, one token slice per time step (the columns of
+/// `batch.x`), and the labels in the same time-major order as the outputs.
+pub fn time_major(batch: &Batch) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let steps = batch.x.columns().into_iter().map(|c| c.to_vec()).collect();
+    let labels = batch.y.t().iter().copied().collect();
+    (steps, labels)
+}
+
+impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
+    /// Wraps a cell with an output layer.
+    pub fn new<R: Rng>(cell: C, vocab_size: usize, rng: &mut R) -> Self {
+        let output = Output::new(cell.num_hiddens(), vocab_size, rng);
+        Self {
+            cell_grads: cell.params().zeros_like(),
+            output_grads: output.zeros_like(),
+            cell,
+            output,
+        }
+    }
+
+    // ANCHOR: model_forward_backward
+    /// Forward over the batch, loss, and backward through time. Returns the
+    /// mean loss and the gradient with respect to the initial state;
+    /// parameter gradients are left in `self.cell_grads` and
+    /// `self.output_grads`.
+    pub fn forward_backward_from(
+        &mut self,
+        batch: &Batch,
+        state: &mut C::State,
+    ) -> (f64, C::State) {
+        let (steps, labels) = time_major(batch);
+        let xs: Vec<Input<F>> =
+            steps.iter().map(|s| Input::Tokens(s)).collect();
+        let (hs, caches) = forward_seq(&self.cell, &xs, state);
+        let logits = self.output.forward(&hs); // (steps · batch, vocab)
+        let mut d_logits = Array2::zeros(logits.raw_dim());
+        let loss = softmax_cross_entropy(
+            logits.view(),
+            &labels,
+            Some(d_logits.view_mut()),
+        );
+        zero(&mut self.output_grads);
+        zero(&mut self.cell_grads);
+        let dhs = self.output.backward(&hs, &d_logits, &mut self.output_grads);
+        let (d_state0, _) = backward_seq(
+            &self.cell,
+            &xs,
+            &caches,
+            dhs.view(),
+            &mut self.cell_grads,
+        );
+        (loss, d_state0)
+    }
+    // ANCHOR_END: model_forward_backward
+}
+
+impl<F: NdFloat, C: Cell<F>> LanguageModel for RnnModel<F, C> {
+    type State = C::State;
+
+    fn begin_state(&self, batch_size: usize) -> C::State {
+        self.cell.zero_state(batch_size)
+    }
+
+    fn forward_backward(&mut self, batch: &Batch, state: &mut C::State) -> f64 {
+        self.forward_backward_from(batch, state).0
+    }
+
+    fn loss(&mut self, batch: &Batch, state: &mut C::State) -> f64 {
+        let (steps, labels) = time_major(batch);
+        let xs: Vec<Input<F>> =
+            steps.iter().map(|s| Input::Tokens(s)).collect();
+        let (hs, _) = forward_seq(&self.cell, &xs, state);
+        softmax_cross_entropy(self.output.forward(&hs).view(), &labels, None)
+    }
+
+    fn grad_norm_sq(&self) -> f64 {
+        norm_sq(&self.cell_grads) + norm_sq(&self.output_grads)
+    }
+
+    fn scale_grads(&mut self, factor: f64) {
+        scale(&mut self.cell_grads, factor);
+        scale(&mut self.output_grads, factor);
+    }
+
+    fn sgd_step(&mut self, lr: f64) {
+        sgd(self.cell.params_mut(), &self.cell_grads, lr);
+        sgd(&mut self.output, &self.output_grads, lr);
+    }
+
+    fn step_logits(&mut self, token: usize, state: &mut C::State) -> Vec<f32> {
+        let (next, _) = self.cell.step(&Input::Tokens(&[token]), state);
+        *state = next;
+        let logits = self.output.forward(self.cell.h(state));
+        logits
+            .iter()
+            .map(|v| v.to_f32().unwrap_or(f32::NAN))
+            .collect()
+    }
+}
