@@ -2,9 +2,11 @@
 //! package: data, the training loop, text generation, plots and
 //! checkpoints.
 
+pub mod agreement;
 pub mod atomic;
 pub mod bigram;
 pub mod checkpoint;
+pub mod cli;
 pub mod data;
 pub mod generate;
 pub mod gradcheck;

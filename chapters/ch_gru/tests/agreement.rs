@@ -1,0 +1,400 @@
+//! The from-scratch GRU agrees with libtorch in f64: forward outputs, final
+//! state, every gradient, and five steps of clipped SGD.
+//!
+//! - reset-after is compared with `tch::nn::gru`, weights copied through
+//!   `layout::to_torch`;
+//! - reset-before, which no libtorch module computes, with the same
+//!   equations written in tch tensor ops, differentiated by autograd.
+//!
+//! Without the `torch` feature the comparison is with
+//! `tests/fixtures/agreement.json`, which the torch lane recorded; with it,
+//! the records are computed live, and the fixture must still match them
+//! (`D2L_BLESS=1` rewrites it).
+
+use ch_gru::scratch::{Gru, GruState, Variant};
+use d2l::agreement::{
+    compare, deterministic, fixture_batch, read_fixture, record_scratch,
+};
+use d2l::rnn::RnnModel;
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::path::PathBuf;
+
+const VOCAB: usize = 6;
+const HIDDENS: usize = 4;
+const BATCH: usize = 3;
+const STEPS: usize = 7;
+
+fn fixture_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/agreement.json")
+}
+
+fn key(variant: Variant) -> &'static str {
+    match variant {
+        Variant::ResetBefore => "reset_before",
+        Variant::ResetAfter => "reset_after",
+    }
+}
+
+/// Weights, output layer and initial state, all from
+/// `d2l::agreement::deterministic`.
+fn scratch(variant: Variant) -> (RnnModel<f64, Gru<f64>>, GruState<f64>) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let cell = Gru::new(VOCAB, HIDDENS, variant, &mut rng);
+    let mut model = RnnModel::new(cell, VOCAB, &mut rng);
+    deterministic(&mut model.cell.params, 0.0);
+    deterministic(&mut model.output, 0.7);
+    let mut state = GruState {
+        h: Array2::zeros((BATCH, HIDDENS)),
+    };
+    deterministic(&mut state, 2.0);
+    (model, state)
+}
+
+fn check_against_fixture(variant: Variant) {
+    let (model, state0) = scratch(variant);
+    let batch = fixture_batch(BATCH, STEPS, VOCAB);
+    let ours = record_scratch(&model, &batch, &state0);
+    let fixtures = read_fixture(&fixture_path());
+    let theirs = &fixtures[key(variant)];
+    match compare(&ours, theirs, 1e-10) {
+        Ok(worst) => assert!(worst <= 1e-10),
+        Err(e) => panic!("{}: {e}", key(variant)),
+    }
+}
+
+#[test]
+fn reset_after_matches_recorded_nn_gru() {
+    check_against_fixture(Variant::ResetAfter);
+}
+
+#[test]
+fn reset_before_matches_recorded_tch_ops() {
+    check_against_fixture(Variant::ResetBefore);
+}
+
+#[cfg(feature = "torch")]
+mod live {
+    use super::*;
+    use ch_gru::concise::{cross_entropy, to_array, ConciseGru};
+    use d2l::agreement::{sgd_losses, write_fixture, Record};
+    use d2l::data::Batch;
+    use d2l::LanguageModel;
+    use std::collections::BTreeMap;
+    use tch::{Device, Kind, Tensor};
+
+    fn tensor(a: &Array2<f64>) -> Tensor {
+        Tensor::try_from(a.clone()).unwrap()
+    }
+
+    fn flat(t: &Tensor) -> Vec<f64> {
+        to_array(t).iter().copied().collect()
+    }
+
+    /// A parameter's gradient; zeros where autograd never reached it (b_hh
+    /// in reset-before).
+    fn grad(v: &Tensor) -> Tensor {
+        let g = v.grad();
+        if g.defined() {
+            g
+        } else {
+            v.zeros_like()
+        }
+    }
+
+    /// `nn::gru` whose r and z biases move like ours under SGD.
+    ///
+    /// PyTorch gives each gate two biases, and for r and z only their sum
+    /// b_ir + b_hr counts. SGD moves both by the same step, so the sum
+    /// moves twice as fast as our single b_r, and the two models part ways
+    /// after the first update. Zeroing the gradient of the r and z parts of
+    /// `bias_hh` (zero in the copied weights) makes the trainable
+    /// parameters exactly ours. Nothing else is changed.
+    struct SingleBias(ConciseGru);
+
+    impl LanguageModel for SingleBias {
+        type State = Tensor;
+
+        fn begin_state(&self, b: usize) -> Tensor {
+            self.0.begin_state(b)
+        }
+
+        fn forward_backward(
+            &mut self,
+            batch: &Batch,
+            state: &mut Tensor,
+        ) -> f64 {
+            let loss = self.0.forward_backward(batch, state);
+            let bias_hh = &self.0.vs.variables()["rnn.bias_hh_l0"];
+            let _ = grad(bias_hh).narrow(0, 0, 2 * HIDDENS as i64).zero_();
+            loss
+        }
+
+        fn loss(&mut self, batch: &Batch, state: &mut Tensor) -> f64 {
+            self.0.loss(batch, state)
+        }
+
+        fn grad_norm_sq(&self) -> f64 {
+            self.0.grad_norm_sq()
+        }
+
+        fn scale_grads(&mut self, factor: f64) {
+            self.0.scale_grads(factor)
+        }
+
+        fn sgd_step(&mut self, lr: f64) {
+            self.0.sgd_step(lr)
+        }
+
+        fn step_logits(
+            &mut self,
+            token: usize,
+            state: &mut Tensor,
+        ) -> Vec<f32> {
+            self.0.step_logits(token, state)
+        }
+    }
+
+    /// Batch-first rows (i · steps + t) → time-major rows (t · batch + i).
+    fn time_major_rows(logits: &Tensor) -> Vec<f64> {
+        flat(
+            &logits
+                .view([BATCH as i64, STEPS as i64, -1])
+                .transpose(0, 1),
+        )
+    }
+
+    fn concise(variant: Variant) -> ConciseGru {
+        let (model, _) = scratch(variant);
+        let mut c = ConciseGru::new(VOCAB, HIDDENS, Device::Cpu, Kind::Double);
+        c.set_params(&model.cell.params, &model.output);
+        c
+    }
+
+    /// `nn::gru` on the fixture batch.
+    fn record_nn_gru() -> Record {
+        let (_, state0) = scratch(Variant::ResetAfter);
+        let batch = fixture_batch(BATCH, STEPS, VOCAB);
+        let mut model = concise(Variant::ResetAfter);
+        let h0 = tensor(&state0.h).unsqueeze(0).set_requires_grad(true);
+        let mut state = h0.shallow_clone();
+        let loss = model.forward_backward(&batch, &mut state);
+        let (logits, _) =
+            tch::no_grad(|| model.forward(&batch.x, &h0.detach()));
+        let (cell, output) = model.grads();
+        let mut grads = BTreeMap::new();
+        for (prefix, named) in [
+            ("cell.", d2l::rnn::Tensors::named(&cell)),
+            ("output.", d2l::rnn::Tensors::named(&output)),
+        ] {
+            for (n, v) in named {
+                grads.insert(
+                    format!("{prefix}{n}"),
+                    v.iter().copied().collect(),
+                );
+            }
+        }
+        grads.insert("state0.h".to_string(), flat(&h0.grad()));
+        let mut fresh = SingleBias(concise(Variant::ResetAfter));
+        let h0 = tensor(&state0.h).unsqueeze(0);
+        Record {
+            loss,
+            logits: time_major_rows(&logits),
+            final_state: BTreeMap::from([("h".to_string(), flat(&state))]),
+            grads,
+            sgd_losses: sgd_losses(&mut fresh, &batch, || h0.copy()),
+        }
+    }
+
+    /// d2l's reset-before GRU written with tch tensor ops, as the seed's
+    /// PyTorch code does, so that autograd computes its gradients.
+    struct OpsGru {
+        p: BTreeMap<String, Tensor>,
+    }
+
+    impl OpsGru {
+        fn new() -> Self {
+            let (model, _) = scratch(Variant::ResetBefore);
+            let mut p = BTreeMap::new();
+            for (prefix, named) in [
+                ("cell.", d2l::rnn::Tensors::named(&model.cell.params)),
+                ("output.", d2l::rnn::Tensors::named(&model.output)),
+            ] {
+                for (n, v) in named {
+                    let t = Tensor::try_from(v.to_owned()).unwrap();
+                    p.insert(format!("{prefix}{n}"), t.set_requires_grad(true));
+                }
+            }
+            Self { p }
+        }
+
+        /// Logits, time-major, and the final H.
+        fn forward(&self, batch: &Batch, h0: &Tensor) -> (Tensor, Tensor) {
+            let w = |n: &str| &self.p[n];
+            let mut h = h0.shallow_clone();
+            let mut outputs = Vec::new();
+            for t in 0..STEPS {
+                let tokens: Vec<i64> =
+                    batch.x.column(t).iter().map(|&v| v as i64).collect();
+                let x = Tensor::from_slice(&tokens)
+                    .one_hot(VOCAB as i64)
+                    .to_kind(Kind::Double);
+                let z = (x.mm(w("cell.w_xz"))
+                    + h.mm(w("cell.w_hz"))
+                    + w("cell.b_z"))
+                .sigmoid();
+                let r = (x.mm(w("cell.w_xr"))
+                    + h.mm(w("cell.w_hr"))
+                    + w("cell.b_r"))
+                .sigmoid();
+                let h_tilde = (x.mm(w("cell.w_xh"))
+                    + (&r * &h).mm(w("cell.w_hh"))
+                    + w("cell.b_h"))
+                .tanh();
+                h = &z * &h + (1.0 - &z) * h_tilde;
+                outputs.push(h.mm(w("output.w_hq")) + w("output.b_q"));
+            }
+            (Tensor::cat(&outputs, 0), h)
+        }
+
+        fn labels(batch: &Batch) -> Tensor {
+            let y: Vec<i64> = batch.y.t().iter().map(|&v| v as i64).collect();
+            Tensor::from_slice(&y)
+        }
+    }
+
+    impl LanguageModel for OpsGru {
+        type State = Tensor;
+
+        fn begin_state(&self, b: usize) -> Tensor {
+            Tensor::zeros(
+                [b as i64, HIDDENS as i64],
+                (Kind::Double, Device::Cpu),
+            )
+        }
+
+        fn forward_backward(
+            &mut self,
+            batch: &Batch,
+            state: &mut Tensor,
+        ) -> f64 {
+            for v in self.p.values_mut() {
+                v.zero_grad();
+            }
+            let (logits, h) = self.forward(batch, state);
+            let loss = cross_entropy(&logits, &Self::labels(batch));
+            loss.backward();
+            *state = h;
+            loss.double_value(&[])
+        }
+
+        fn loss(&mut self, batch: &Batch, state: &mut Tensor) -> f64 {
+            let (logits, h) = tch::no_grad(|| self.forward(batch, state));
+            *state = h;
+            cross_entropy(&logits, &Self::labels(batch)).double_value(&[])
+        }
+
+        fn grad_norm_sq(&self) -> f64 {
+            let sq =
+                self.p.values().map(|v| grad(v).square().sum(Kind::Double));
+            sq.map(|t| t.double_value(&[])).sum()
+        }
+
+        fn scale_grads(&mut self, factor: f64) {
+            tch::no_grad(|| {
+                for v in self.p.values() {
+                    let mut g = grad(v);
+                    g *= factor;
+                }
+            });
+        }
+
+        fn sgd_step(&mut self, lr: f64) {
+            tch::no_grad(|| {
+                for v in self.p.values_mut() {
+                    let step = grad(v) * lr;
+                    *v -= step;
+                }
+            });
+        }
+
+        fn step_logits(&mut self, _: usize, _: &mut Tensor) -> Vec<f32> {
+            unimplemented!("not needed for agreement")
+        }
+    }
+
+    fn record_tch_ops() -> Record {
+        let (_, state0) = scratch(Variant::ResetBefore);
+        let batch = fixture_batch(BATCH, STEPS, VOCAB);
+        let mut model = OpsGru::new();
+        let h0 = tensor(&state0.h).set_requires_grad(true);
+        let mut state = h0.shallow_clone();
+        let loss = model.forward_backward(&batch, &mut state);
+        let (logits, _) = tch::no_grad(|| model.forward(&batch, &h0.detach()));
+        let mut grads: BTreeMap<String, Vec<f64>> = model
+            .p
+            .iter()
+            .map(|(n, v)| (n.clone(), flat(&grad(v))))
+            .collect();
+        grads.insert("state0.h".to_string(), flat(&h0.grad()));
+        let h0 = tensor(&state0.h);
+        Record {
+            loss,
+            logits: flat(&logits),
+            final_state: BTreeMap::from([("h".to_string(), flat(&state))]),
+            grads,
+            sgd_losses: sgd_losses(&mut OpsGru::new(), &batch, || h0.copy()),
+        }
+    }
+
+    fn scratch_record(variant: Variant) -> Record {
+        let (model, state0) = scratch(variant);
+        record_scratch(&model, &fixture_batch(BATCH, STEPS, VOCAB), &state0)
+    }
+
+    #[test]
+    fn nn_gru_matches_scratch_reset_after() {
+        let worst = compare(
+            &scratch_record(Variant::ResetAfter),
+            &record_nn_gru(),
+            1e-10,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        println!("reset-after vs nn::gru: max abs difference {worst:.1e}");
+    }
+
+    #[test]
+    fn tch_ops_match_scratch_reset_before() {
+        let worst = compare(
+            &scratch_record(Variant::ResetBefore),
+            &record_tch_ops(),
+            1e-10,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        println!("reset-before vs tch ops: max abs difference {worst:.1e}");
+    }
+
+    #[test]
+    fn committed_fixtures_are_fresh() {
+        let live = BTreeMap::from([
+            (key(Variant::ResetAfter).to_string(), record_nn_gru()),
+            (key(Variant::ResetBefore).to_string(), record_tch_ops()),
+        ]);
+        if std::env::var_os("D2L_BLESS").is_some() {
+            write_fixture(&fixture_path(), &live);
+        }
+        let committed = read_fixture(&fixture_path());
+        for (name, record) in &live {
+            let stored = committed.get(name).unwrap_or_else(|| {
+                panic!("fixture has no `{name}`: rerun with D2L_BLESS=1")
+            });
+            compare(record, stored, 1e-12).unwrap_or_else(|e| {
+                panic!(
+                    "fixture `{name}` is stale (D2L_BLESS=1 rewrites it): {e}"
+                )
+            });
+        }
+    }
+}

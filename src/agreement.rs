@@ -1,0 +1,181 @@
+//! Agreement between two implementations of one model: what each computes
+//! on the same batch from the same weights, recorded as named numbers, so a
+//! from-scratch model can be compared with libtorch live (the `torch`
+//! feature) or with a recorded fixture (always).
+
+use crate::data::Batch;
+use crate::model::LanguageModel;
+use crate::rnn::{Cell, RnnModel, Tensors};
+use crate::train::grad_clipping;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What a model computes on one batch, flattened in row-major order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Record {
+    /// Mean cross-entropy.
+    pub loss: f64,
+    /// Logits, time-major: row `t · batch + i`.
+    pub logits: Vec<f64>,
+    /// Final state, by tensor name.
+    pub final_state: BTreeMap<String, Vec<f64>>,
+    /// Gradients in our layout: `cell.<name>`, `output.<name>` and
+    /// `state0.<name>`.
+    pub grads: BTreeMap<String, Vec<f64>>,
+    /// Losses of successive SGD steps with clipping on the same batch,
+    /// from the same initial state.
+    pub sgd_losses: Vec<f64>,
+}
+
+/// Clipping threshold and learning rate of the recorded SGD steps: θ is
+/// small so that clipping acts at every step.
+pub const SGD_THETA: f64 = 0.1;
+pub const SGD_LR: f64 = 1.0;
+pub const SGD_STEPS: usize = 5;
+
+/// Fills tensor `k`'s entry `j` with 0.5 · cos(0.37 · j + 1.1 · k + phase):
+/// weights without randomness, so any language reproduces them.
+pub fn deterministic<T: Tensors<f64>>(t: &mut T, phase: f64) {
+    for (k, (_, mut v)) in t.named_mut().into_iter().enumerate() {
+        for (j, x) in v.iter_mut().enumerate() {
+            *x = 0.5 * (0.37 * j as f64 + 1.1 * k as f64 + phase).cos();
+        }
+    }
+}
+
+/// The batch the agreement tests use: `x[i, t] = (i + 2t) mod vocab`,
+/// `y[i, t] = (3i + t + 1) mod vocab`.
+pub fn fixture_batch(batch: usize, steps: usize, vocab: usize) -> Batch {
+    Batch {
+        x: Array2::from_shape_fn((batch, steps), |(i, t)| (i + 2 * t) % vocab),
+        y: Array2::from_shape_fn((batch, steps), |(i, t)| {
+            (3 * i + t + 1) % vocab
+        }),
+    }
+}
+
+fn flat<T: Tensors<f64>>(prefix: &str, t: &T) -> BTreeMap<String, Vec<f64>> {
+    t.named()
+        .into_iter()
+        .map(|(n, v)| (format!("{prefix}{n}"), v.iter().copied().collect()))
+        .collect()
+}
+
+/// The record of a from-scratch model.
+pub fn record_scratch<C: Cell<f64> + Clone>(
+    model: &RnnModel<f64, C>,
+    batch: &Batch,
+    state0: &C::State,
+) -> Record {
+    let mut m = model.clone();
+    let mut state = state0.clone();
+    let (loss, d_state0) = m.forward_backward_from(batch, &mut state);
+    let mut grads = flat("cell.", &m.cell_grads);
+    grads.extend(flat("output.", &m.output_grads));
+    grads.extend(flat("state0.", &d_state0));
+    let logits = {
+        let (steps, _) = crate::rnn::time_major(batch);
+        let xs: Vec<_> =
+            steps.iter().map(|s| crate::rnn::Input::Tokens(s)).collect();
+        let (hs, _) =
+            crate::rnn::forward_seq(&m.cell, &xs, &mut state0.clone());
+        m.output.forward(&hs).iter().copied().collect()
+    };
+    Record {
+        loss,
+        logits,
+        final_state: flat("", &state),
+        grads,
+        sgd_losses: sgd_losses(&mut model.clone(), batch, || state0.clone()),
+    }
+}
+
+/// Losses of [`SGD_STEPS`] steps of clipped SGD on `batch`, each from
+/// the state `state0()` makes, for any model.
+pub fn sgd_losses<M: LanguageModel>(
+    model: &mut M,
+    batch: &Batch,
+    state0: impl Fn() -> M::State,
+) -> Vec<f64> {
+    (0..SGD_STEPS)
+        .map(|_| {
+            let loss = model.forward_backward(batch, &mut state0());
+            grad_clipping(model, SGD_THETA);
+            model.sgd_step(SGD_LR);
+            loss
+        })
+        .collect()
+}
+
+/// The largest absolute difference between two records, entry by entry,
+/// with a line for every named quantity that differs by more than `tol`.
+pub fn compare(a: &Record, b: &Record, tol: f64) -> Result<f64, String> {
+    let mut worst = 0.0f64;
+    let mut bad = Vec::new();
+    let mut missing = Vec::new();
+    let mut check = |name: &str, x: &[f64], y: &[f64]| {
+        if x.len() != y.len() {
+            bad.push(format!("{name}: {} values vs {}", x.len(), y.len()));
+            return;
+        }
+        let d = x
+            .iter()
+            .zip(y)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f64::max);
+        worst = worst.max(d);
+        if !(d <= tol) {
+            bad.push(format!("{name}: max abs difference {d:.3e}"));
+        }
+    };
+    check("loss", &[a.loss], &[b.loss]);
+    check("logits", &a.logits, &b.logits);
+    check("sgd_losses", &a.sgd_losses, &b.sgd_losses);
+    for (maps, what) in [
+        ((&a.final_state, &b.final_state), "final state"),
+        ((&a.grads, &b.grads), "gradient"),
+    ] {
+        let names: std::collections::BTreeSet<_> =
+            maps.0.keys().chain(maps.1.keys()).collect();
+        for name in names {
+            match (maps.0.get(name), maps.1.get(name)) {
+                (Some(x), Some(y)) => check(&format!("{what} {name}"), x, y),
+                _ => {
+                    missing.push(format!("{what} {name}: missing on one side"))
+                }
+            }
+        }
+    }
+    bad.extend(missing);
+    if bad.is_empty() {
+        Ok(worst)
+    } else {
+        Err(format!(
+            "disagreement above {tol:e}:\n  {}",
+            bad.join("\n  ")
+        ))
+    }
+}
+
+/// Reads a fixture file of named records.
+pub fn read_fixture(path: &Path) -> BTreeMap<String, Record> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read fixture {}: {e}. Regenerate it with the torch \
+             lane: D2L_BLESS=1 cargo test --features torch",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("fixture {} is invalid: {e}", path.display())
+    })
+}
+
+/// Writes a fixture file of named records, atomically.
+pub fn write_fixture(path: &Path, records: &BTreeMap<String, Record>) {
+    let json = serde_json::to_string_pretty(records).expect("records to JSON");
+    crate::atomic::write_atomic(path, json.as_bytes())
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}

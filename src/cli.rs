@@ -1,0 +1,361 @@
+//! The command line every chapter shares: `train` (the default) and
+//! `generate`, with d2l's hyper-parameters as flags, and what a run writes.
+
+use crate::atomic::write_atomic;
+use crate::checkpoint::{save_checkpoint, Checkpoint};
+use crate::data::Vocab;
+use crate::data::{load_splits_time_machine, Sampling, SeqDataLoader, Splits};
+use crate::generate::{predict, Decoding};
+use crate::model::LanguageModel;
+use crate::plot::plot_perplexity;
+use crate::rnn::Tensors;
+use crate::train::{train, History, TrainConfig, NUM_PREDS, PREFIX};
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use ndarray::{ArrayD, ArrayViewD, NdFloat};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Which implementation trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Impl {
+    /// From scratch on ndarray, with hand-written backpropagation.
+    #[default]
+    Scratch,
+    /// On libtorch through tch (needs the `torch` feature).
+    Concise,
+}
+
+/// Where the concise model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Device {
+    #[default]
+    Cpu,
+    Cuda,
+}
+
+/// How the training text is cut into minibatches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Iter {
+    /// Rows continue from batch to batch; the state is carried over.
+    #[default]
+    Sequential,
+    /// Subsequences at random positions; the state restarts every batch.
+    Random,
+}
+
+impl From<Iter> for Sampling {
+    fn from(i: Iter) -> Self {
+        match i {
+            Iter::Sequential => Sampling::Sequential,
+            Iter::Random => Sampling::Random,
+        }
+    }
+}
+
+fn positive_usize(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("not a whole number: {e}")),
+    }
+}
+
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(x) => Err(format!("must be a positive number, got {x}")),
+        Err(e) => Err(format!("not a number: {e}")),
+    }
+}
+
+/// `train`: every hyper-parameter of d2l's `train_ch8`, named after it.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Passes over the training text.
+    #[arg(long, default_value_t = 500, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub epochs: usize,
+    /// Learning rate of SGD.
+    #[arg(long, default_value_t = 1.0, value_parser = positive_f64,
+          allow_negative_numbers = true)]
+    pub lr: f64,
+    /// Hidden units per layer.
+    #[arg(long, default_value_t = 256, value_parser = positive_usize)]
+    pub num_hiddens: usize,
+    /// Subsequences per minibatch.
+    #[arg(long, default_value_t = 32, value_parser = positive_usize)]
+    pub batch_size: usize,
+    /// Time steps per subsequence (how far back BPTT reaches).
+    #[arg(long, default_value_t = 35, value_parser = positive_usize)]
+    pub num_steps: usize,
+    /// Characters of the book to train on, from its start.
+    #[arg(long, default_value_t = 10_000, value_parser = positive_usize)]
+    pub max_tokens: usize,
+    /// Characters after the training text held out for validation.
+    #[arg(long, default_value_t = 5_000, value_parser = positive_usize)]
+    pub valid_tokens: usize,
+    /// Gradient clipping threshold θ on the global gradient norm.
+    #[arg(long, default_value_t = 1.0, value_parser = positive_f64,
+          allow_negative_numbers = true)]
+    pub clip: f64,
+    /// Which implementation to train.
+    #[arg(long = "impl", value_enum, default_value_t)]
+    pub implementation: Impl,
+    /// Where the concise model runs.
+    #[arg(long, value_enum, default_value_t)]
+    pub device: Device,
+    /// Seeds the weights and the minibatch order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Minibatch sampling.
+    #[arg(long, value_enum, default_value_t)]
+    pub iter: Iter,
+    /// Folder for metrics.json, perplexity.svg and model.safetensors
+    /// [default: runs/<chapter>]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print only the final lines: no progress bar, no samples.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `generate`: continue a prefix with a trained model.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// A checkpoint written by `train` [default:
+    /// runs/<chapter>/model.safetensors]
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// The text to continue.
+    #[arg(long, default_value = PREFIX)]
+    pub prefix: String,
+    /// How many characters to add.
+    #[arg(long, default_value_t = 200)]
+    pub len: usize,
+    /// Sample from softmax(logits / T) instead of taking the most likely
+    /// character. Below 1 is more conservative, above 1 more adventurous.
+    #[arg(long, value_parser = positive_f64,
+          allow_negative_numbers = true)]
+    pub temperature: Option<f64>,
+    /// Sample only among the k most likely characters (implies sampling,
+    /// at temperature 1 unless given).
+    #[arg(long, value_parser = positive_usize)]
+    pub top_k: Option<usize>,
+    /// Seeds the sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl GenerateArgs {
+    pub fn decoding(&self) -> Decoding {
+        match (self.temperature, self.top_k) {
+            (None, None) => Decoding::Greedy,
+            (t, k) => Decoding::Sample {
+                temperature: t.unwrap_or(1.0),
+                top_k: k,
+            },
+        }
+    }
+}
+
+impl TrainArgs {
+    /// The output folder: `--out`, or `runs/<chapter>`.
+    pub fn out_dir(&self, chapter: &str) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| Path::new("runs").join(chapter))
+    }
+
+    pub fn config(&self) -> TrainConfig {
+        TrainConfig {
+            num_epochs: self.epochs,
+            lr: self.lr,
+            clip: self.clip,
+            seed: self.seed,
+            quiet: self.quiet,
+        }
+    }
+
+    /// The training and validation text, checked against the batch shape.
+    pub fn data(&self) -> Result<(Splits, SeqDataLoader)> {
+        let splits =
+            load_splits_time_machine(Some(self.max_tokens), self.valid_tokens)?;
+        let loader = SeqDataLoader::new(
+            splits.train.clone(),
+            self.batch_size,
+            self.num_steps,
+            self.iter.into(),
+        )?;
+        Ok((splits, loader))
+    }
+}
+
+/// Refuses `--impl concise` in a build without libtorch, saying how to get
+/// one.
+pub fn concise_unavailable(chapter: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "--impl concise needs libtorch, and this binary was built without \
+         it. Install PyTorch 2.11.0 (pip install torch==2.11.0), then run\n  \
+         LIBTORCH_USE_PYTORCH=1 cargo run --release -p {chapter} \
+         --features torch -- --impl concise"
+    )
+}
+
+/// Model tensors by name, as f32 arrays, for a checkpoint.
+pub type NamedArrays = Vec<(String, ArrayD<f32>)>;
+
+/// The tensors of a model in our layout, as f32: `cell.<name>` and
+/// `output.<name>`.
+pub fn scratch_tensors<F, P, O>(cell: &P, output: &O) -> NamedArrays
+where
+    F: NdFloat,
+    P: Tensors<F>,
+    O: Tensors<F>,
+{
+    let prefixed = |prefix: &str, t: Vec<(String, ArrayViewD<'_, F>)>| {
+        t.into_iter()
+            .map(|(n, v)| {
+                let v32 = v.mapv(|x| x.to_f32().unwrap_or(f32::NAN));
+                (format!("{prefix}.{n}"), v32)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut out = prefixed("cell", cell.named());
+    out.extend(prefixed("output", output.named()));
+    out
+}
+
+/// Loads `cell.<name>` and `output.<name>` from a checkpoint into a model
+/// of the right shape.
+pub fn load_scratch_tensors<P: Tensors<f32>, O: Tensors<f32>>(
+    ck: &Checkpoint,
+    cell: &mut P,
+    output: &mut O,
+) -> Result<()> {
+    for (prefix, named) in
+        [("cell", cell.named_mut()), ("output", output.named_mut())]
+    {
+        for (name, mut view) in named {
+            let t = ck.tensor(&format!("{prefix}.{name}"), view.shape())?;
+            view.assign(&t);
+        }
+    }
+    Ok(())
+}
+
+/// Trains `model`, prints d2l's closing lines, and writes the metrics, the
+/// plot and the checkpoint (with `meta` and the vocabulary) to the output
+/// folder. Nothing is written if training fails.
+pub fn train_and_save<M: LanguageModel>(
+    model: &mut M,
+    tensors: impl FnOnce(&M) -> NamedArrays,
+    args: &TrainArgs,
+    chapter: &str,
+    title: &str,
+    mut meta: BTreeMap<String, String>,
+) -> Result<History> {
+    let (splits, loader) = args.data()?;
+    let history =
+        train(model, &loader, &splits.valid, &splits.vocab, &args.config())?;
+    println!("{}", history.final_line());
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    for prefix in [PREFIX, "traveller"] {
+        let text = predict(
+            model,
+            &splits.vocab,
+            prefix,
+            NUM_PREDS,
+            Decoding::Greedy,
+            &mut rng,
+        )?;
+        println!("{text}");
+    }
+    let dir = args.out_dir(chapter);
+    let json = serde_json::to_string_pretty(&history)?;
+    write_atomic(&dir.join("metrics.json"), json.as_bytes())
+        .with_context(|| format!("writing {}", dir.display()))?;
+    plot_perplexity(&history.epochs, title, &dir.join("perplexity.svg"))
+        .with_context(|| format!("writing {}", dir.display()))?;
+    let arrays = tensors(model);
+    let views: Vec<(&str, ArrayViewD<'_, f32>)> =
+        arrays.iter().map(|(n, a)| (n.as_str(), a.view())).collect();
+    meta.insert(
+        "vocab".to_string(),
+        serde_json::to_string(splits.vocab.idx_to_token())?,
+    );
+    meta.insert("num_hiddens".to_string(), args.num_hiddens.to_string());
+    save_checkpoint(&dir.join("model.safetensors"), &views, &meta)?;
+    if !args.quiet {
+        println!(
+            "wrote metrics.json, perplexity.svg and model.safetensors to {}",
+            dir.display()
+        );
+    }
+    Ok(history)
+}
+
+/// The vocabulary stored in a checkpoint.
+pub fn checkpoint_vocab(ck: &Checkpoint) -> Result<Vocab> {
+    let tokens: Vec<String> = serde_json::from_str(ck.meta("vocab")?)
+        .context("the checkpoint's vocabulary is not valid JSON")?;
+    if tokens.first().map(String::as_str) != Some("<unk>") {
+        bail!("the checkpoint's vocabulary does not start with <unk>");
+    }
+    Ok(Vocab::from_tokens(tokens))
+}
+
+/// A usize entry of a checkpoint's metadata.
+pub fn checkpoint_usize(ck: &Checkpoint, key: &str) -> Result<usize> {
+    let v = ck.meta(key)?;
+    v.parse()
+        .with_context(|| format!("checkpoint metadata `{key}` = {v:?}"))
+}
+
+/// Runs `generate`: continues the prefix and prints the text.
+pub fn generate_and_print<M: LanguageModel>(
+    model: &mut M,
+    vocab: &Vocab,
+    args: &GenerateArgs,
+) -> Result<()> {
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let text = predict(
+        model,
+        vocab,
+        &args.prefix,
+        args.len,
+        args.decoding(),
+        &mut rng,
+    )?;
+    println!("{text}");
+    Ok(())
+}
+
+/// The checkpoint path: `--checkpoint`, or `runs/<chapter>/model.safetensors`.
+pub fn checkpoint_path(args: &GenerateArgs, chapter: &str) -> PathBuf {
+    args.checkpoint.clone().unwrap_or_else(|| {
+        Path::new("runs").join(chapter).join("model.safetensors")
+    })
+}
+
+/// Runs a command's body and turns an error into a message on stderr and
+/// exit status 1, without a backtrace: errors here are for users.
+pub fn exit_on_error(result: Result<()>) {
+    if let Err(e) = result {
+        // The chain of causes, skipping those a message already quotes.
+        let mut message = String::new();
+        for cause in e.chain() {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                if !message.is_empty() {
+                    message.push_str(": ");
+                }
+                message.push_str(&text);
+            }
+        }
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
+}
