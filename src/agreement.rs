@@ -120,13 +120,14 @@ pub fn compare(a: &Record, b: &Record, tol: f64) -> Result<f64, String> {
             bad.push(format!("{name}: {} values vs {}", x.len(), y.len()));
             return;
         }
+        // A NaN anywhere makes the difference NaN, never a pass.
         let d = x
             .iter()
             .zip(y)
             .map(|(p, q)| (p - q).abs())
-            .fold(0.0, f64::max);
+            .fold(0.0, |m: f64, v| if v.is_nan() { v } else { m.max(v) });
         worst = worst.max(d);
-        if !(d <= tol) {
+        if d.is_nan() || d > tol {
             bad.push(format!("{name}: max abs difference {d:.3e}"));
         }
     };
