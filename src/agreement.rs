@@ -121,11 +121,16 @@ pub fn compare(a: &Record, b: &Record, tol: f64) -> Result<f64, String> {
             return;
         }
         // A NaN anywhere makes the difference NaN, never a pass.
-        let d = x
-            .iter()
-            .zip(y)
-            .map(|(p, q)| (p - q).abs())
-            .fold(0.0, |m: f64, v| if v.is_nan() { v } else { m.max(v) });
+        let d = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(
+            0.0,
+            |m: f64, v| {
+                if m.is_nan() || v.is_nan() {
+                    f64::NAN
+                } else {
+                    m.max(v)
+                }
+            },
+        );
         worst = worst.max(d);
         if d.is_nan() || d > tol {
             bad.push(format!("{name}: max abs difference {d:.3e}"));
