@@ -7,6 +7,7 @@ pub mod atomic;
 pub mod bigram;
 pub mod checkpoint;
 pub mod cli;
+pub mod clitest;
 pub mod data;
 pub mod generate;
 pub mod gradcheck;

@@ -95,13 +95,13 @@ impl History {
 #[derive(Debug, Error)]
 pub enum TrainError {
     #[error(
-        "training diverged at epoch {epoch}, batch {batch}: the {what} is \
-         {value}. Nothing was saved. Try a smaller --lr or --clip"
+        "training diverged at epoch {epoch}: the {what} is {value}. Nothing \
+         was saved. Try a smaller --lr or --clip"
     )]
     NonFinite {
         epoch: usize,
-        batch: usize,
-        what: &'static str,
+        /// What was measured, e.g. `loss of batch 3`.
+        what: String,
         value: f64,
     },
     #[error(transparent)]
@@ -156,8 +156,7 @@ pub fn train_epoch<M: LanguageModel>(
             if !value.is_finite() {
                 return Err(TrainError::NonFinite {
                     epoch,
-                    batch: i,
-                    what,
+                    what: format!("{what} of batch {i}"),
                     value,
                 });
             }
@@ -243,6 +242,17 @@ pub fn train<M: LanguageModel>(
         let (train_ppl, speed, secs) =
             train_epoch(model, loader, config, epoch, &mut rng)?;
         let valid_ppl = evaluate(model, valid, batch_size, num_steps)?;
+        // A finite loss above ~709 nats per token still overflows exp: the
+        // model has diverged as surely as with a NaN.
+        for (what, value) in [
+            ("training perplexity", train_ppl),
+            ("validation perplexity", valid_ppl),
+        ] {
+            if !value.is_finite() {
+                let what = what.to_string();
+                return Err(TrainError::NonFinite { epoch, what, value });
+            }
+        }
         history.epochs.push(EpochMetrics {
             epoch,
             train_perplexity: train_ppl,
