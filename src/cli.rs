@@ -258,10 +258,13 @@ pub fn train_and_save<M: LanguageModel>(
     mut meta: BTreeMap<String, String>,
 ) -> Result<History> {
     let (splits, loader) = args.data()?;
+    let start = std::time::Instant::now();
     let history =
         train(model, &loader, &splits.valid, &splits.vocab, &args.config())?;
+    let wall = start.elapsed().as_secs_f64();
     println!("{}", history.final_line());
     let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut samples = Vec::new();
     for prefix in [PREFIX, "traveller"] {
         let text = predict(
             model,
@@ -272,13 +275,23 @@ pub fn train_and_save<M: LanguageModel>(
             &mut rng,
         )?;
         println!("{text}");
+        samples.push(text);
     }
     let dir = args.out_dir(chapter);
+    let written = |r: std::io::Result<()>| {
+        r.with_context(|| format!("writing into {}", dir.display()))
+    };
     let json = serde_json::to_string_pretty(&history)?;
-    write_atomic(&dir.join("metrics.json"), json.as_bytes())
-        .with_context(|| format!("writing {}", dir.display()))?;
-    plot_perplexity(&history.epochs, title, &dir.join("perplexity.svg"))
-        .with_context(|| format!("writing {}", dir.display()))?;
+    written(write_atomic(&dir.join("metrics.json"), json.as_bytes()))?;
+    let summary = result_table(&history, wall, peak_rss_mb());
+    written(write_atomic(&dir.join("result.md"), summary.as_bytes()))?;
+    let samples = samples.join("\n") + "\n";
+    written(write_atomic(&dir.join("samples.txt"), samples.as_bytes()))?;
+    written(plot_perplexity(
+        &history.epochs,
+        title,
+        &dir.join("perplexity.svg"),
+    ))?;
     let arrays = tensors(model);
     let views: Vec<(&str, ArrayViewD<'_, f32>)> =
         arrays.iter().map(|(n, a)| (n.as_str(), a.view())).collect();
@@ -290,11 +303,47 @@ pub fn train_and_save<M: LanguageModel>(
     save_checkpoint(&dir.join("model.safetensors"), &views, &meta)?;
     if !args.quiet {
         println!(
-            "wrote metrics.json, perplexity.svg and model.safetensors to {}",
+            "wrote metrics.json, result.md, samples.txt, perplexity.svg and \
+             model.safetensors to {}",
             dir.display()
         );
     }
     Ok(history)
+}
+
+/// The peak resident memory of this process so far, in MB (Linux's
+/// `VmHWM`), or `None` where it cannot be read.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// A Markdown table of a run's results, for the book.
+pub fn result_table(h: &History, wall_secs: f64, rss_mb: Option<f64>) -> String {
+    let c = &h.config;
+    let last = h.last();
+    let rss = rss_mb.map_or("n/a".to_string(), |m| format!("{m:.0} MB"));
+    format!(
+        "| measure | value |\n|---|---|\n\
+         | training perplexity | {:.2} |\n\
+         | validation perplexity | {:.2} |\n\
+         | tokens/s (training, {}) | {:.0} |\n\
+         | wall time, {} epochs | {:.0} s |\n\
+         | peak RSS | {} |\n\
+         | lr, clip θ, seed | {}, {}, {} |\n",
+        last.train_perplexity,
+        last.valid_perplexity,
+        h.device,
+        h.tokens_per_sec(),
+        c.num_epochs,
+        wall_secs,
+        rss,
+        c.lr,
+        c.clip,
+        c.seed,
+    )
 }
 
 /// The vocabulary stored in a checkpoint.
