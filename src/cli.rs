@@ -321,7 +321,11 @@ pub fn peak_rss_mb() -> Option<f64> {
 }
 
 /// A Markdown table of a run's results, for the book.
-pub fn result_table(h: &History, wall_secs: f64, rss_mb: Option<f64>) -> String {
+pub fn result_table(
+    h: &History,
+    wall_secs: f64,
+    rss_mb: Option<f64>,
+) -> String {
     let c = &h.config;
     let last = h.last();
     let rss = rss_mb.map_or("n/a".to_string(), |m| format!("{m:.0} MB"));

@@ -8,6 +8,8 @@ pub mod bigram;
 pub mod checkpoint;
 pub mod cli;
 pub mod clitest;
+#[cfg(feature = "torch")]
+pub mod concise;
 pub mod data;
 pub mod generate;
 pub mod gradcheck;

@@ -78,11 +78,14 @@ fn reset_before_matches_recorded_tch_ops() {
 #[cfg(feature = "torch")]
 mod live {
     use super::*;
-    use ch_gru::concise::{cross_entropy, to_array, ConciseGru};
+    use ch_gru::concise::{concise_gru, layer, set_layer, ConciseGru};
     use d2l::agreement::{sgd_losses, write_fixture, Record};
+    use d2l::concise::{cross_entropy, grad, to_array, Read, SingleBiases};
     use d2l::data::Batch;
+    use d2l::rnn::Tensors;
     use d2l::LanguageModel;
     use std::collections::BTreeMap;
+    use tch::nn::GRUState;
     use tch::{Device, Kind, Tensor};
 
     fn tensor(a: &Array2<f64>) -> Tensor {
@@ -91,70 +94,6 @@ mod live {
 
     fn flat(t: &Tensor) -> Vec<f64> {
         to_array(t).iter().copied().collect()
-    }
-
-    /// A parameter's gradient; zeros where autograd never reached it (b_hh
-    /// in reset-before).
-    fn grad(v: &Tensor) -> Tensor {
-        let g = v.grad();
-        if g.defined() {
-            g
-        } else {
-            v.zeros_like()
-        }
-    }
-
-    /// `nn::gru` whose r and z biases move like ours under SGD.
-    ///
-    /// PyTorch gives each gate two biases, and for r and z only their sum
-    /// b_ir + b_hr counts. SGD moves both by the same step, so the sum
-    /// moves twice as fast as our single b_r, and the two models part ways
-    /// after the first update. Zeroing the gradient of the r and z parts of
-    /// `bias_hh` (zero in the copied weights) makes the trainable
-    /// parameters exactly ours. Nothing else is changed.
-    struct SingleBias(ConciseGru);
-
-    impl LanguageModel for SingleBias {
-        type State = Tensor;
-
-        fn begin_state(&self, b: usize) -> Tensor {
-            self.0.begin_state(b)
-        }
-
-        fn forward_backward(
-            &mut self,
-            batch: &Batch,
-            state: &mut Tensor,
-        ) -> f64 {
-            let loss = self.0.forward_backward(batch, state);
-            let bias_hh = &self.0.vs.variables()["rnn.bias_hh_l0"];
-            let _ = grad(bias_hh).narrow(0, 0, 2 * HIDDENS as i64).zero_();
-            loss
-        }
-
-        fn loss(&mut self, batch: &Batch, state: &mut Tensor) -> f64 {
-            self.0.loss(batch, state)
-        }
-
-        fn grad_norm_sq(&self) -> f64 {
-            self.0.grad_norm_sq()
-        }
-
-        fn scale_grads(&mut self, factor: f64) {
-            self.0.scale_grads(factor)
-        }
-
-        fn sgd_step(&mut self, lr: f64) {
-            self.0.sgd_step(lr)
-        }
-
-        fn step_logits(
-            &mut self,
-            token: usize,
-            state: &mut Tensor,
-        ) -> Vec<f32> {
-            self.0.step_logits(token, state)
-        }
     }
 
     /// Batch-first rows (i · steps + t) → time-major rows (t · batch + i).
@@ -166,10 +105,11 @@ mod live {
         )
     }
 
-    fn concise(variant: Variant) -> ConciseGru {
-        let (model, _) = scratch(variant);
-        let mut c = ConciseGru::new(VOCAB, HIDDENS, Device::Cpu, Kind::Double);
-        c.set_params(&model.cell.params, &model.output);
+    fn concise() -> ConciseGru {
+        let (model, _) = scratch(Variant::ResetAfter);
+        let mut c = concise_gru(VOCAB, HIDDENS, 1, Device::Cpu, Kind::Double);
+        set_layer(&mut c, 0, &model.cell.params);
+        c.set_output(&model.output);
         c
     }
 
@@ -177,18 +117,18 @@ mod live {
     fn record_nn_gru() -> Record {
         let (_, state0) = scratch(Variant::ResetAfter);
         let batch = fixture_batch(BATCH, STEPS, VOCAB);
-        let mut model = concise(Variant::ResetAfter);
+        let mut model = concise();
         let h0 = tensor(&state0.h).unsqueeze(0).set_requires_grad(true);
-        let mut state = h0.shallow_clone();
+        let mut state = GRUState(h0.shallow_clone());
         let loss = model.forward_backward(&batch, &mut state);
         let (logits, _) =
-            tch::no_grad(|| model.forward(&batch.x, &h0.detach()));
-        let (cell, output) = model.grads();
+            tch::no_grad(|| model.forward(&batch.x, &GRUState(h0.detach())));
+        let cell = layer(&model, 0, Read::Grad);
+        let output = model.output(Read::Grad);
         let mut grads = BTreeMap::new();
-        for (prefix, named) in [
-            ("cell.", d2l::rnn::Tensors::named(&cell)),
-            ("output.", d2l::rnn::Tensors::named(&output)),
-        ] {
+        for (prefix, named) in
+            [("cell.", cell.named()), ("output.", output.named())]
+        {
             for (n, v) in named {
                 grads.insert(
                     format!("{prefix}{n}"),
@@ -197,14 +137,18 @@ mod live {
             }
         }
         grads.insert("state0.h".to_string(), flat(&h0.grad()));
-        let mut fresh = SingleBias(concise(Variant::ResetAfter));
+        // PyTorch's r and z biases come in pairs; see `SingleBiases`.
+        let mut fresh = SingleBiases {
+            model: concise(),
+            masks: vec![("rnn.bias_hh_l0".to_string(), 0, 2 * HIDDENS as i64)],
+        };
         let h0 = tensor(&state0.h).unsqueeze(0);
         Record {
             loss,
             logits: time_major_rows(&logits),
-            final_state: BTreeMap::from([("h".to_string(), flat(&state))]),
+            final_state: BTreeMap::from([("h".to_string(), flat(&state.0))]),
             grads,
-            sgd_losses: sgd_losses(&mut fresh, &batch, || h0.copy()),
+            sgd_losses: sgd_losses(&mut fresh, &batch, || GRUState(h0.copy())),
         }
     }
 
@@ -219,8 +163,8 @@ mod live {
             let (model, _) = scratch(Variant::ResetBefore);
             let mut p = BTreeMap::new();
             for (prefix, named) in [
-                ("cell.", d2l::rnn::Tensors::named(&model.cell.params)),
-                ("output.", d2l::rnn::Tensors::named(&model.output)),
+                ("cell.", model.cell.params.named()),
+                ("output.", model.output.named()),
             ] {
                 for (n, v) in named {
                     let t = Tensor::try_from(v.to_owned()).unwrap();
