@@ -262,7 +262,6 @@ pub fn train_and_save<M: LanguageModel>(
     let history =
         train(model, &loader, &splits.valid, &splits.vocab, &args.config())?;
     let wall = start.elapsed().as_secs_f64();
-    println!("{}", history.final_line());
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut samples = Vec::new();
     for prefix in [PREFIX, "traveller"] {
@@ -274,9 +273,10 @@ pub fn train_and_save<M: LanguageModel>(
             Decoding::Greedy,
             &mut rng,
         )?;
-        println!("{text}");
         samples.push(text);
     }
+    // Everything is written before anything is printed, so a closed
+    // output pipe cannot cost the run.
     let dir = args.out_dir(chapter);
     let written = |r: std::io::Result<()>| {
         r.with_context(|| format!("writing into {}", dir.display()))
@@ -301,6 +301,8 @@ pub fn train_and_save<M: LanguageModel>(
     );
     meta.insert("num_hiddens".to_string(), args.num_hiddens.to_string());
     save_checkpoint(&dir.join("model.safetensors"), &views, &meta)?;
+    println!("{}", history.final_line());
+    print!("{samples}");
     if !args.quiet {
         println!(
             "wrote metrics.json, result.md, samples.txt, perplexity.svg and \
@@ -391,6 +393,18 @@ pub fn checkpoint_path(args: &GenerateArgs, chapter: &str) -> PathBuf {
     args.checkpoint.clone().unwrap_or_else(|| {
         Path::new("runs").join(chapter).join("model.safetensors")
     })
+}
+
+/// Lets the process end quietly when its output pipe closes (as in
+/// `ch_gru | head -1`), like other command-line tools, instead of panicking
+/// on the next `println!`.
+pub fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE, before any
+    // thread is started, has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// Runs a command's body and turns an error into a message on stderr and

@@ -77,6 +77,7 @@ impl VariantArg {
 }
 
 fn main() {
+    cli::quiet_on_closed_pipe();
     let cli = Cli::parse();
     cli::exit_on_error(
         match cli.command.unwrap_or(Command::Train(cli.train)) {
