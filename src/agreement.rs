@@ -185,3 +185,96 @@ pub fn write_fixture(path: &Path, records: &BTreeMap<String, Record>) {
     crate::atomic::write_atomic(path, json.as_bytes())
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
+
+/// Recording a concise model (the `torch` feature).
+#[cfg(feature = "torch")]
+pub mod torch {
+    use super::{sgd_losses, Record, SGD_STEPS};
+    use crate::concise::{to_array, ConciseRnn, SingleBiases, TorchState};
+    use crate::data::Batch;
+    use crate::model::LanguageModel;
+    use std::collections::BTreeMap;
+    use tch::nn::RNN;
+    use tch::Tensor;
+
+    /// The values of a tensor, row-major.
+    pub fn flat(t: &Tensor) -> Vec<f64> {
+        to_array(t).iter().copied().collect()
+    }
+
+    /// Batch-first logits rows (i · steps + t) as time-major rows
+    /// (t · batch + i), the order of the scratch models.
+    pub fn time_major_rows(
+        logits: &Tensor,
+        batch: usize,
+        steps: usize,
+    ) -> Vec<f64> {
+        let l = logits.view([batch as i64, steps as i64, -1]);
+        flat(&l.transpose(0, 1))
+    }
+
+    /// How to read a concise model in our layout.
+    pub struct Reader<R: RNN> {
+        /// A fresh model with the weights under test.
+        pub model: fn() -> ConciseRnn<R>,
+        /// The initial state, from leaves (see `leaves`).
+        pub state: fn(&[Tensor]) -> R::State,
+        /// The initial state's tensors, by name, in our layout
+        /// `(batch, hiddens)` per layer.
+        pub leaves: fn() -> Vec<(String, Tensor)>,
+        /// The final state by name, in our layout.
+        pub final_state: fn(&R::State) -> BTreeMap<String, Vec<f64>>,
+        /// Parameter gradients by name (`cell.…`, `output.…`), in our
+        /// layout.
+        pub grads: fn(&ConciseRnn<R>) -> BTreeMap<String, Vec<f64>>,
+        /// `bias_hh` entries that duplicate ours (see `SingleBiases`).
+        pub masks: Vec<(String, i64, i64)>,
+    }
+
+    /// The record of a concise model on `batch`: forward, backward with
+    /// the initial state as a leaf of the graph, and [`SGD_STEPS`] steps of
+    /// clipped SGD on a fresh copy.
+    pub fn record<R: RNN>(r: &Reader<R>, batch: &Batch) -> Record
+    where
+        R::State: TorchState,
+    {
+        let mut model = (r.model)();
+        let leaves: Vec<(String, Tensor)> = (r.leaves)()
+            .into_iter()
+            .map(|(n, t)| (n, t.set_requires_grad(true)))
+            .collect();
+        let tensors: Vec<Tensor> =
+            leaves.iter().map(|(_, t)| t.shallow_clone()).collect();
+        let mut state = (r.state)(&tensors);
+        let loss = model.forward_backward(batch, &mut state);
+        let detached: Vec<Tensor> =
+            tensors.iter().map(Tensor::detach).collect();
+        let (logits, _) =
+            tch::no_grad(|| model.forward(&batch.x, &(r.state)(&detached)));
+        let mut grads = (r.grads)(&model);
+        for (name, leaf) in &leaves {
+            grads.insert(format!("state0.{name}"), flat(&leaf.grad()));
+        }
+        let mut fresh = SingleBiases {
+            model: (r.model)(),
+            masks: r.masks.clone(),
+        };
+        let copies = || {
+            let c: Vec<Tensor> = detached.iter().map(Tensor::copy).collect();
+            (r.state)(&c)
+        };
+        let losses = sgd_losses(&mut fresh, batch, copies);
+        assert_eq!(losses.len(), SGD_STEPS);
+        Record {
+            loss,
+            logits: time_major_rows(
+                &logits,
+                batch.batch_size(),
+                batch.num_steps(),
+            ),
+            final_state: (r.final_state)(&state),
+            grads,
+            sgd_losses: losses,
+        }
+    }
+}

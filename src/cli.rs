@@ -9,14 +9,57 @@ use crate::generate::{predict, Decoding};
 use crate::model::LanguageModel;
 use crate::plot::plot_perplexity;
 use crate::rnn::Tensors;
+use crate::rnn::{Cell, RnnModel};
 use crate::train::{train, History, TrainConfig, NUM_PREDS, PREFIX};
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::{
+    Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+};
 use ndarray::{ArrayD, ArrayViewD, NdFloat};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// A chapter's command line: `train` (the default, so its flags also work
+/// without the subcommand) and `generate`. `T` is the chapter's training
+/// flags: [`TrainArgs`], flattened into a struct with its own extras.
+#[derive(Debug, Parser)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli<T: Args> {
+    #[command(subcommand)]
+    command: Option<Command<T>>,
+    #[command(flatten)]
+    train: T,
+}
+
+/// What a chapter's binary was asked to do.
+#[derive(Debug, Subcommand)]
+pub enum Command<T: Args> {
+    /// Train a model (the default) and write metrics, a plot and a
+    /// checkpoint.
+    Train(T),
+    /// Continue a prefix with a trained model.
+    Generate(GenerateArgs),
+}
+
+/// Parses the command line of the chapter binary `name`, described by
+/// `about` (one line) and `after_help`.
+pub fn parse<T: Args + FromArgMatches>(
+    name: &'static str,
+    about: &'static str,
+    after_help: &'static str,
+) -> Command<T> {
+    let command = Cli::<T>::command()
+        .name(name)
+        .bin_name(name)
+        .about(about)
+        .after_help(after_help)
+        .version(env!("CARGO_PKG_VERSION"));
+    let matches = command.get_matches();
+    let cli = Cli::<T>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.command.unwrap_or(Command::Train(cli.train))
+}
 
 /// Which implementation trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -386,6 +429,31 @@ pub fn generate_and_print<M: LanguageModel>(
     )?;
     println!("{text}");
     Ok(())
+}
+
+/// `generate` for a from-scratch model: loads the checkpoint, checks that
+/// it holds a `model`, builds the cell with `cell(checkpoint, vocab size,
+/// hidden units)`, loads the weights and continues the prefix. Checkpoints
+/// of the concise models are in the same layout, so they load here too.
+pub fn generate_scratch<C: Cell<f32>>(
+    args: &GenerateArgs,
+    chapter: &str,
+    model: &str,
+    cell: impl FnOnce(&Checkpoint, usize, usize) -> Result<C>,
+) -> Result<()> {
+    let path = checkpoint_path(args, chapter);
+    let ck = Checkpoint::load(&path)?;
+    let found = ck.meta("model")?;
+    if found != model {
+        bail!("{} holds a {found} model, not a {model}", path.display());
+    }
+    let vocab = checkpoint_vocab(&ck)?;
+    let num_hiddens = checkpoint_usize(&ck, "num_hiddens")?;
+    let cell = cell(&ck, vocab.len(), num_hiddens)?;
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut m = RnnModel::new(cell, vocab.len(), &mut rng);
+    load_scratch_tensors(&ck, m.cell.params_mut(), &mut m.output)?;
+    generate_and_print(&mut m, &vocab, args)
 }
 
 /// The checkpoint path: `--checkpoint`, or `runs/<chapter>/model.safetensors`.

@@ -1,0 +1,80 @@
+//! Between our layout and PyTorch's.
+//!
+//! PyTorch (and so tch's `nn::lstm`) fuses the four blocks into one
+//! `(4 · hiddens, inputs)` matrix in the order i, f, g, o (g is our
+//! candidate memory C̃), and gives each block two biases, added together:
+//!
+//! ```text
+//! i = σ(X W_iiᵀ + b_ii + H W_hiᵀ + b_hi)      (and so f, o)
+//! g = tanh(X W_igᵀ + b_ig + H W_hgᵀ + b_hg)
+//! c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')
+//! ```
+//!
+//! These are exactly our equations: b_i = b_ii + b_hi, and so on.
+
+use crate::scratch::LstmParams;
+use d2l::rnn::{fuse_bias, fuse_t, split_bias, split_t};
+use ndarray::{Array1, Array2, NdFloat};
+
+/// One LSTM layer in PyTorch's layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TorchLstm<F> {
+    /// `(4 · hiddens, inputs)`, blocks i, f, g, o
+    pub weight_ih: Array2<F>,
+    /// `(4 · hiddens, hiddens)`
+    pub weight_hh: Array2<F>,
+    /// `(4 · hiddens)`
+    pub bias_ih: Array1<F>,
+    /// `(4 · hiddens)`
+    pub bias_hh: Array1<F>,
+}
+
+// ANCHOR: to_torch
+/// Our parameters in PyTorch's layout; the biases go to `bias_ih`, and
+/// `bias_hh` is zero.
+pub fn to_torch<F: NdFloat>(p: &LstmParams<F>) -> TorchLstm<F> {
+    TorchLstm {
+        weight_ih: fuse_t(&[&p.w_xi, &p.w_xf, &p.w_xc, &p.w_xo]),
+        weight_hh: fuse_t(&[&p.w_hi, &p.w_hf, &p.w_hc, &p.w_ho]),
+        bias_ih: fuse_bias(&[&p.b_i, &p.b_f, &p.b_c, &p.b_o]),
+        bias_hh: Array1::zeros(4 * p.b_i.len()),
+    }
+}
+
+/// PyTorch's parameters in our layout: each bias is the sum of the two.
+pub fn from_torch<F: NdFloat>(t: &TorchLstm<F>) -> LstmParams<F> {
+    let [w_xi, w_xf, w_xc, w_xo] = blocks(split_t(&t.weight_ih, 4));
+    let [w_hi, w_hf, w_hc, w_ho] = blocks(split_t(&t.weight_hh, 4));
+    let [b_i, b_f, b_c, b_o] =
+        blocks(split_bias(&(&t.bias_ih + &t.bias_hh), 4));
+    LstmParams {
+        w_xi,
+        w_hi,
+        b_i,
+        w_xf,
+        w_hf,
+        b_f,
+        w_xo,
+        w_ho,
+        b_o,
+        w_xc,
+        w_hc,
+        b_c,
+    }
+}
+// ANCHOR_END: to_torch
+
+/// PyTorch's gradients in our layout. A bias that is the sum of two gets
+/// the gradient of either one, not their sum.
+pub fn grads_from_torch<F: NdFloat>(g: &TorchLstm<F>) -> LstmParams<F> {
+    let ih_only = TorchLstm {
+        bias_hh: Array1::zeros(g.bias_hh.len()),
+        ..g.clone()
+    };
+    from_torch(&ih_only)
+}
+
+fn blocks<T>(v: Vec<T>) -> [T; 4] {
+    v.try_into()
+        .unwrap_or_else(|_| panic!("an LSTM has exactly four blocks"))
+}

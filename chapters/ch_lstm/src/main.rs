@@ -1,0 +1,70 @@
+//! `ch_lstm`: train an LSTM language model on The Time Machine, or
+//! continue a text with a trained one.
+
+use anyhow::Result;
+use ch_lstm::scratch::Lstm;
+use d2l::cli::{self, Command, Impl, TrainArgs};
+use d2l::rnn::RnnModel;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::collections::BTreeMap;
+
+const CHAPTER: &str = "ch_lstm";
+
+fn main() {
+    cli::quiet_on_closed_pipe();
+    let command = cli::parse::<TrainArgs>(
+        CHAPTER,
+        "Train an LSTM character-level language model on The Time \
+         Machine, or continue a text with a trained one.",
+        "With no subcommand, `train` runs: `ch_lstm --epochs 5` trains for \
+         five epochs with d2l's other settings (hidden 256, lr 1, batch \
+         32 × 35 steps, the first 10,000 characters).",
+    );
+    cli::exit_on_error(match command {
+        Command::Train(args) => train(&args),
+        Command::Generate(args) => cli::generate_scratch(
+            &args,
+            CHAPTER,
+            "lstm",
+            |_, vocab_size, num_hiddens| {
+                let mut rng = StdRng::seed_from_u64(0);
+                Ok(Lstm::new(vocab_size, num_hiddens, &mut rng))
+            },
+        ),
+    });
+}
+
+fn train(args: &TrainArgs) -> Result<()> {
+    if args.implementation == Impl::Concise {
+        return train_concise(args);
+    }
+    let (splits, _) = args.data()?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let vocab_size = splits.vocab.len();
+    let cell = Lstm::<f32>::new(vocab_size, args.num_hiddens, &mut rng);
+    let mut model = RnnModel::new(cell, vocab_size, &mut rng);
+    let meta = BTreeMap::from([
+        ("model".to_string(), "lstm".to_string()),
+        ("impl".to_string(), "scratch".to_string()),
+    ]);
+    cli::train_and_save(
+        &mut model,
+        |m| cli::scratch_tensors(&m.cell.params, &m.output),
+        args,
+        CHAPTER,
+        "LSTM from scratch",
+        meta,
+    )?;
+    Ok(())
+}
+
+#[cfg(not(feature = "torch"))]
+fn train_concise(_: &TrainArgs) -> Result<()> {
+    Err(cli::concise_unavailable(CHAPTER))
+}
+
+#[cfg(feature = "torch")]
+fn train_concise(args: &TrainArgs) -> Result<()> {
+    ch_lstm::concise::train_cli(args, CHAPTER)
+}

@@ -1,0 +1,138 @@
+//! The from-scratch LSTM agrees with `tch::nn::lstm` in f64: forward
+//! outputs, final (H, C), every gradient (initial states included) and five
+//! steps of clipped SGD. Without the `torch` feature the comparison is with
+//! `tests/fixtures/agreement.json`, which the torch lane recorded; with it,
+//! the record is computed live, and the fixture must still match it
+//! (`D2L_BLESS=1` rewrites it).
+
+use ch_lstm::scratch::{Lstm, LstmState};
+use d2l::agreement::{
+    compare, deterministic, fixture_batch, read_fixture, record_scratch,
+};
+use d2l::rnn::RnnModel;
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::path::PathBuf;
+
+const VOCAB: usize = 6;
+const HIDDENS: usize = 4;
+const BATCH: usize = 3;
+const STEPS: usize = 7;
+const KEY: &str = "lstm";
+
+fn fixture_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/agreement.json")
+}
+
+/// Weights, output layer and initial state from
+/// `d2l::agreement::deterministic`.
+fn scratch() -> (RnnModel<f64, Lstm<f64>>, LstmState<f64>) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut model =
+        RnnModel::new(Lstm::new(VOCAB, HIDDENS, &mut rng), VOCAB, &mut rng);
+    deterministic(&mut model.cell.params, 0.0);
+    deterministic(&mut model.output, 0.7);
+    let zeros = Array2::zeros((BATCH, HIDDENS));
+    let mut state = LstmState {
+        h: zeros.clone(),
+        c: zeros,
+    };
+    deterministic(&mut state, 2.0);
+    (model, state)
+}
+
+#[test]
+fn scratch_matches_recorded_nn_lstm() {
+    let (model, state0) = scratch();
+    let batch = fixture_batch(BATCH, STEPS, VOCAB);
+    let ours = record_scratch(&model, &batch, &state0);
+    let fixtures = read_fixture(&fixture_path());
+    compare(&ours, &fixtures[KEY], 1e-10).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[cfg(feature = "torch")]
+mod live {
+    use super::*;
+    use ch_lstm::concise::{concise_lstm, layer, set_layer, ConciseLstm};
+    use d2l::agreement::torch::{flat, record, Reader};
+    use d2l::agreement::{write_fixture, Record};
+    use d2l::concise::Read;
+    use d2l::rnn::Tensors;
+    use std::collections::BTreeMap;
+    use tch::nn::LSTMState;
+    use tch::{Device, Kind, Tensor};
+
+    fn model() -> ConciseLstm {
+        let (m, _) = scratch();
+        let mut c = concise_lstm(VOCAB, HIDDENS, 1, Device::Cpu, Kind::Double);
+        set_layer(&mut c, 0, &m.cell.params);
+        c.set_output(&m.output);
+        c
+    }
+
+    fn record_nn_lstm() -> Record {
+        let reader = Reader {
+            model,
+            state: |t: &[Tensor]| {
+                LSTMState((t[0].unsqueeze(0), t[1].unsqueeze(0)))
+            },
+            leaves: || {
+                let (_, s) = scratch();
+                let t = |a: &Array2<f64>| Tensor::try_from(a.clone()).unwrap();
+                vec![("h".to_string(), t(&s.h)), ("c".to_string(), t(&s.c))]
+            },
+            final_state: |s: &LSTMState| {
+                BTreeMap::from([
+                    ("h".to_string(), flat(&s.h())),
+                    ("c".to_string(), flat(&s.c())),
+                ])
+            },
+            grads: |m: &ConciseLstm| {
+                let cell = layer(m, 0, Read::Grad);
+                let output = m.output(Read::Grad);
+                let mut g = BTreeMap::new();
+                for (prefix, named) in
+                    [("cell.", cell.named()), ("output.", output.named())]
+                {
+                    for (n, v) in named {
+                        g.insert(
+                            format!("{prefix}{n}"),
+                            v.iter().copied().collect(),
+                        );
+                    }
+                }
+                g
+            },
+            // Every LSTM bias comes in a pair; see `SingleBiases`.
+            masks: vec![("rnn.bias_hh_l0".to_string(), 0, 4 * HIDDENS as i64)],
+        };
+        record(&reader, &fixture_batch(BATCH, STEPS, VOCAB))
+    }
+
+    #[test]
+    fn nn_lstm_matches_scratch() {
+        let (m, state0) = scratch();
+        let ours =
+            record_scratch(&m, &fixture_batch(BATCH, STEPS, VOCAB), &state0);
+        let worst = compare(&ours, &record_nn_lstm(), 1e-10)
+            .unwrap_or_else(|e| panic!("{e}"));
+        println!("scratch LSTM vs nn::lstm: max abs difference {worst:.1e}");
+    }
+
+    #[test]
+    fn committed_fixture_is_fresh() {
+        let live = BTreeMap::from([(KEY.to_string(), record_nn_lstm())]);
+        if std::env::var_os("D2L_BLESS").is_some() {
+            write_fixture(&fixture_path(), &live);
+        }
+        let committed = read_fixture(&fixture_path());
+        let stored = committed.get(KEY).unwrap_or_else(|| {
+            panic!("fixture has no `{KEY}`: rerun with D2L_BLESS=1")
+        });
+        compare(&live[KEY], stored, 1e-12).unwrap_or_else(|e| {
+            panic!("the fixture is stale (D2L_BLESS=1 rewrites it): {e}")
+        });
+    }
+}
