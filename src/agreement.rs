@@ -79,8 +79,12 @@ pub fn record_scratch<C: Cell<f64> + Clone>(
         let (steps, _) = crate::rnn::time_major(batch);
         let xs: Vec<_> =
             steps.iter().map(|s| crate::rnn::Input::Tokens(s)).collect();
-        let (hs, _) =
-            crate::rnn::forward_seq(&m.cell, &xs, &mut state0.clone());
+        let (hs, _) = crate::rnn::forward_seq(
+            &m.cell,
+            &m.params,
+            &xs,
+            &mut state0.clone(),
+        );
         m.output.forward(&hs).iter().copied().collect()
     };
     Record {

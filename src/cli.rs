@@ -452,7 +452,7 @@ pub fn generate_scratch<C: Cell<f32>>(
     let cell = cell(&ck, vocab.len(), num_hiddens)?;
     let mut rng = StdRng::seed_from_u64(0);
     let mut m = RnnModel::new(cell, vocab.len(), &mut rng);
-    load_scratch_tensors(&ck, m.cell.params_mut(), &mut m.output)?;
+    load_scratch_tensors(&ck, &mut m.params, &mut m.output)?;
     generate_and_print(&mut m, &vocab, args)
 }
 

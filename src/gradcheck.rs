@@ -101,8 +101,8 @@ where
     let loss_with =
         |m: &mut RnnModel<f64, C>, s: &C::State| m.loss(batch, &mut s.clone());
     let mut probe = model.clone();
-    let mut checks = check_tensors("", m.cell.params(), &m.cell_grads, |p| {
-        *probe.cell.params_mut() = p.clone();
+    let mut checks = check_tensors("", &m.params, &m.cell_grads, |p| {
+        probe.params = p.clone();
         loss_with(&mut probe, state0)
     });
     let mut probe = model.clone();

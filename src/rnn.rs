@@ -193,6 +193,10 @@ impl<F: NdFloat> Input<'_, F> {
 
 // ANCHOR: cell
 /// A recurrent cell: one time step forward, and the same step backward.
+///
+/// The cell holds its shape and formulation; its parameters are passed in,
+/// so that a stack of cells is a cell too (its parameters are the list of
+/// its layers' parameters).
 pub trait Cell<F: NdFloat> {
     /// Parameters, and their gradients (the same struct).
     type Params: Tensors<F>;
@@ -202,8 +206,9 @@ pub trait Cell<F: NdFloat> {
     /// What the forward step keeps for the backward step.
     type Cache;
 
-    fn params(&self) -> &Self::Params;
-    fn params_mut(&mut self) -> &mut Self::Params;
+    /// Fresh parameters, with d2l's initialisation.
+    fn init<R: Rng>(&self, rng: &mut R) -> Self::Params;
+
     fn num_hiddens(&self) -> usize;
 
     /// The all-zero state for `batch_size` sequences.
@@ -218,6 +223,7 @@ pub trait Cell<F: NdFloat> {
     /// One step: (X_t, state_{t−1}) → (state_t, cache).
     fn step(
         &self,
+        p: &Self::Params,
         x: &Input<'_, F>,
         state: &Self::State,
     ) -> (Self::State, Self::Cache);
@@ -228,6 +234,7 @@ pub trait Cell<F: NdFloat> {
     /// the input is dense.
     fn step_backward(
         &self,
+        p: &Self::Params,
         x: &Input<'_, F>,
         cache: &Self::Cache,
         d_state: &Self::State,
@@ -247,6 +254,7 @@ pub trait Cell<F: NdFloat> {
 /// step `t`.
 pub fn forward_seq<F: NdFloat, C: Cell<F>>(
     cell: &C,
+    p: &C::Params,
     xs: &[Input<'_, F>],
     state: &mut C::State,
 ) -> (Array2<F>, Vec<C::Cache>) {
@@ -254,7 +262,7 @@ pub fn forward_seq<F: NdFloat, C: Cell<F>>(
     let mut hs = Array2::zeros((xs.len() * batch, cell.num_hiddens()));
     let mut caches = Vec::with_capacity(xs.len());
     for (t, x) in xs.iter().enumerate() {
-        let (next, cache) = cell.step(x, state);
+        let (next, cache) = cell.step(p, x, state);
         hs.slice_mut(ndarray::s![t * batch..(t + 1) * batch, ..])
             .assign(cell.h(&next));
         *state = next;
@@ -273,6 +281,7 @@ pub fn forward_seq<F: NdFloat, C: Cell<F>>(
 /// every dense input.
 pub fn backward_seq<F: NdFloat, C: Cell<F>>(
     cell: &C,
+    p: &C::Params,
     xs: &[Input<'_, F>],
     caches: &[C::Cache],
     dhs: ArrayView2<'_, F>,
@@ -286,7 +295,7 @@ pub fn backward_seq<F: NdFloat, C: Cell<F>>(
         *cell.h_mut(&mut d_next) +=
             &dhs.slice(ndarray::s![t * batch..(t + 1) * batch, ..]);
         let (d_prev, dx) =
-            cell.step_backward(&xs[t], &caches[t], &d_next, grads);
+            cell.step_backward(p, &xs[t], &caches[t], &d_next, grads);
         d_next = d_prev;
         dxs[t] = dx;
     }
@@ -341,6 +350,7 @@ impl<F: NdFloat> Output<F> {
 #[derive(Debug, Clone)]
 pub struct RnnModel<F: NdFloat, C: Cell<F>> {
     pub cell: C,
+    pub params: C::Params,
     pub output: Output<F>,
     /// Gradients of the last [`LanguageModel::forward_backward`].
     pub cell_grads: C::Params,
@@ -356,13 +366,16 @@ pub fn time_major(batch: &Batch) -> (Vec<Vec<usize>>, Vec<usize>) {
 }
 
 impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
-    /// Wraps a cell with an output layer.
+    /// A cell with fresh parameters and an output layer, with d2l's
+    /// initialisation.
     pub fn new<R: Rng>(cell: C, vocab_size: usize, rng: &mut R) -> Self {
+        let params = cell.init(rng);
         let output = Output::new(cell.num_hiddens(), vocab_size, rng);
         Self {
-            cell_grads: cell.params().zeros_like(),
+            cell_grads: params.zeros_like(),
             output_grads: output.zeros_like(),
             cell,
+            params,
             output,
         }
     }
@@ -380,7 +393,7 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
         let (steps, labels) = time_major(batch);
         let xs: Vec<Input<F>> =
             steps.iter().map(|s| Input::Tokens(s)).collect();
-        let (hs, caches) = forward_seq(&self.cell, &xs, state);
+        let (hs, caches) = forward_seq(&self.cell, &self.params, &xs, state);
         let logits = self.output.forward(&hs); // (steps · batch, vocab)
         let mut d_logits = Array2::zeros(logits.raw_dim());
         let loss = softmax_cross_entropy(
@@ -393,6 +406,7 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
         let dhs = self.output.backward(&hs, &d_logits, &mut self.output_grads);
         let (d_state0, _) = backward_seq(
             &self.cell,
+            &self.params,
             &xs,
             &caches,
             dhs.view(),
@@ -418,7 +432,7 @@ impl<F: NdFloat, C: Cell<F>> LanguageModel for RnnModel<F, C> {
         let (steps, labels) = time_major(batch);
         let xs: Vec<Input<F>> =
             steps.iter().map(|s| Input::Tokens(s)).collect();
-        let (hs, _) = forward_seq(&self.cell, &xs, state);
+        let (hs, _) = forward_seq(&self.cell, &self.params, &xs, state);
         softmax_cross_entropy(self.output.forward(&hs).view(), &labels, None)
     }
 
@@ -432,12 +446,13 @@ impl<F: NdFloat, C: Cell<F>> LanguageModel for RnnModel<F, C> {
     }
 
     fn sgd_step(&mut self, lr: f64) {
-        sgd(self.cell.params_mut(), &self.cell_grads, lr);
+        sgd(&mut self.params, &self.cell_grads, lr);
         sgd(&mut self.output, &self.output_grads, lr);
     }
 
     fn step_logits(&mut self, token: usize, state: &mut C::State) -> Vec<f32> {
-        let (next, _) = self.cell.step(&Input::Tokens(&[token]), state);
+        let x = Input::Tokens(&[token]);
+        let (next, _) = self.cell.step(&self.params, &x, state);
         *state = next;
         let logits = self.output.forward(self.cell.h(state));
         logits

@@ -68,8 +68,7 @@ fn main() {
                     "reset-after" => Variant::ResetAfter,
                     other => bail!("unknown GRU variant {other:?}"),
                 };
-                let mut rng = StdRng::seed_from_u64(0);
-                Ok(Gru::new(vocab_size, num_hiddens, variant, &mut rng))
+                Ok(Gru::new(vocab_size, num_hiddens, variant))
             },
         ),
     });
@@ -84,9 +83,8 @@ fn train(args: &GruTrainArgs) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(common.seed);
     let vocab_size = splits.vocab.len();
     let variant = args.variant.variant();
-    let cell =
-        Gru::<f32>::new(vocab_size, common.num_hiddens, variant, &mut rng);
-    let mut model = RnnModel::new(cell, vocab_size, &mut rng);
+    let cell = Gru::new(vocab_size, common.num_hiddens, variant);
+    let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
     let meta = BTreeMap::from([
         ("model".to_string(), "gru".to_string()),
         ("variant".to_string(), args.variant.name().to_string()),
@@ -94,7 +92,7 @@ fn train(args: &GruTrainArgs) -> Result<()> {
     ]);
     cli::train_and_save(
         &mut model,
-        |m| cli::scratch_tensors(&m.cell.params, &m.output),
+        |m| cli::scratch_tensors(&m.params, &m.output),
         common,
         CHAPTER,
         "GRU from scratch",

@@ -211,47 +211,45 @@ pub fn gru_step_backward<F: NdFloat>(
 }
 // ANCHOR_END: gru_step_backward
 
-/// A GRU cell: its parameters and its formulation.
-#[derive(Debug, Clone)]
-pub struct Gru<F> {
-    pub params: GruParams<F>,
+/// A GRU cell: its sizes and its formulation. Its parameters are a
+/// [`GruParams`], which the model keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Gru {
+    pub num_inputs: usize,
+    pub num_hiddens: usize,
     pub variant: Variant,
 }
 
-impl<F: NdFloat> Gru<F> {
-    pub fn new<R: Rng>(
+impl Gru {
+    pub fn new(
         num_inputs: usize,
         num_hiddens: usize,
         variant: Variant,
-        rng: &mut R,
     ) -> Self {
         Self {
-            params: GruParams::new(num_inputs, num_hiddens, rng),
+            num_inputs,
+            num_hiddens,
             variant,
         }
     }
 }
 
-impl<F: NdFloat> Cell<F> for Gru<F> {
+impl<F: NdFloat> Cell<F> for Gru {
     type Params = GruParams<F>;
     type State = GruState<F>;
     type Cache = GruCache<F>;
 
-    fn params(&self) -> &GruParams<F> {
-        &self.params
-    }
-
-    fn params_mut(&mut self) -> &mut GruParams<F> {
-        &mut self.params
+    fn init<R: Rng>(&self, rng: &mut R) -> GruParams<F> {
+        GruParams::new(self.num_inputs, self.num_hiddens, rng)
     }
 
     fn num_hiddens(&self) -> usize {
-        self.params.w_hh.nrows()
+        self.num_hiddens
     }
 
     fn zero_state(&self, batch_size: usize) -> GruState<F> {
         GruState {
-            h: Array2::zeros((batch_size, self.num_hiddens())),
+            h: Array2::zeros((batch_size, self.num_hiddens)),
         }
     }
 
@@ -265,28 +263,24 @@ impl<F: NdFloat> Cell<F> for Gru<F> {
 
     fn step(
         &self,
+        p: &GruParams<F>,
         x: &Input<'_, F>,
         state: &GruState<F>,
     ) -> (GruState<F>, GruCache<F>) {
-        let (h, cache) = gru_step(&self.params, self.variant, x, &state.h);
+        let (h, cache) = gru_step(p, self.variant, x, &state.h);
         (GruState { h }, cache)
     }
 
     fn step_backward(
         &self,
+        p: &GruParams<F>,
         x: &Input<'_, F>,
         cache: &GruCache<F>,
         d_state: &GruState<F>,
         grads: &mut GruParams<F>,
     ) -> (GruState<F>, Option<Array2<F>>) {
-        let (dh_prev, dx) = gru_step_backward(
-            &self.params,
-            self.variant,
-            x,
-            cache,
-            &d_state.h,
-            grads,
-        );
+        let (dh_prev, dx) =
+            gru_step_backward(p, self.variant, x, cache, &d_state.h, grads);
         (GruState { h: dh_prev }, dx)
     }
 }

@@ -40,11 +40,11 @@ fn key(variant: Variant) -> &'static str {
 
 /// Weights, output layer and initial state, all from
 /// `d2l::agreement::deterministic`.
-fn scratch(variant: Variant) -> (RnnModel<f64, Gru<f64>>, GruState<f64>) {
+fn scratch(variant: Variant) -> (RnnModel<f64, Gru>, GruState<f64>) {
     let mut rng = StdRng::seed_from_u64(0);
-    let cell = Gru::new(VOCAB, HIDDENS, variant, &mut rng);
+    let cell = Gru::new(VOCAB, HIDDENS, variant);
     let mut model = RnnModel::new(cell, VOCAB, &mut rng);
-    deterministic(&mut model.cell.params, 0.0);
+    deterministic(&mut model.params, 0.0);
     deterministic(&mut model.output, 0.7);
     let mut state = GruState {
         h: Array2::zeros((BATCH, HIDDENS)),
@@ -108,7 +108,7 @@ mod live {
     fn concise() -> ConciseGru {
         let (model, _) = scratch(Variant::ResetAfter);
         let mut c = concise_gru(VOCAB, HIDDENS, 1, Device::Cpu, Kind::Double);
-        set_layer(&mut c, 0, &model.cell.params);
+        set_layer(&mut c, 0, &model.params);
         c.set_output(&model.output);
         c
     }
@@ -163,7 +163,7 @@ mod live {
             let (model, _) = scratch(Variant::ResetBefore);
             let mut p = BTreeMap::new();
             for (prefix, named) in [
-                ("cell.", model.cell.params.named()),
+                ("cell.", model.params.named()),
                 ("output.", model.output.named()),
             ] {
                 for (n, v) in named {

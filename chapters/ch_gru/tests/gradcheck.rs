@@ -16,11 +16,11 @@ const HIDDENS: usize = 4;
 const BATCH: usize = 3;
 const STEPS: usize = 4;
 
-fn setup(variant: Variant) -> (RnnModel<f64, Gru<f64>>, Batch, GruState<f64>) {
+fn setup(variant: Variant) -> (RnnModel<f64, Gru>, Batch, GruState<f64>) {
     let mut rng = StdRng::seed_from_u64(42);
-    let cell = Gru::new(VOCAB, HIDDENS, variant, &mut rng);
+    let cell = Gru::new(VOCAB, HIDDENS, variant);
     let mut model = RnnModel::new(cell, VOCAB, &mut rng);
-    randomize(&mut model.cell.params, 0.5, &mut rng);
+    randomize(&mut model.params, 0.5, &mut rng);
     randomize(&mut model.output, 0.5, &mut rng);
     let batch = Batch {
         x: Array2::from_shape_fn((BATCH, STEPS), |(i, t)| (i + 2 * t) % VOCAB),

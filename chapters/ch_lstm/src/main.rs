@@ -27,10 +27,7 @@ fn main() {
             &args,
             CHAPTER,
             "lstm",
-            |_, vocab_size, num_hiddens| {
-                let mut rng = StdRng::seed_from_u64(0);
-                Ok(Lstm::new(vocab_size, num_hiddens, &mut rng))
-            },
+            |_, vocab_size, num_hiddens| Ok(Lstm::new(vocab_size, num_hiddens)),
         ),
     });
 }
@@ -42,15 +39,15 @@ fn train(args: &TrainArgs) -> Result<()> {
     let (splits, _) = args.data()?;
     let mut rng = StdRng::seed_from_u64(args.seed);
     let vocab_size = splits.vocab.len();
-    let cell = Lstm::<f32>::new(vocab_size, args.num_hiddens, &mut rng);
-    let mut model = RnnModel::new(cell, vocab_size, &mut rng);
+    let cell = Lstm::new(vocab_size, args.num_hiddens);
+    let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
     let meta = BTreeMap::from([
         ("model".to_string(), "lstm".to_string()),
         ("impl".to_string(), "scratch".to_string()),
     ]);
     cli::train_and_save(
         &mut model,
-        |m| cli::scratch_tensors(&m.cell.params, &m.output),
+        |m| cli::scratch_tensors(&m.params, &m.output),
         args,
         CHAPTER,
         "LSTM from scratch",

@@ -234,43 +234,38 @@ pub fn lstm_step_backward<F: NdFloat>(
 }
 // ANCHOR_END: lstm_step_backward
 
-/// An LSTM cell.
-#[derive(Debug, Clone)]
-pub struct Lstm<F> {
-    pub params: LstmParams<F>,
+/// An LSTM cell: its sizes. Its parameters are an [`LstmParams`], which
+/// the model keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Lstm {
+    pub num_inputs: usize,
+    pub num_hiddens: usize,
 }
 
-impl<F: NdFloat> Lstm<F> {
-    pub fn new<R: Rng>(
-        num_inputs: usize,
-        num_hiddens: usize,
-        rng: &mut R,
-    ) -> Self {
+impl Lstm {
+    pub fn new(num_inputs: usize, num_hiddens: usize) -> Self {
         Self {
-            params: LstmParams::new(num_inputs, num_hiddens, rng),
+            num_inputs,
+            num_hiddens,
         }
     }
 }
 
-impl<F: NdFloat> Cell<F> for Lstm<F> {
+impl<F: NdFloat> Cell<F> for Lstm {
     type Params = LstmParams<F>;
     type State = LstmState<F>;
     type Cache = LstmCache<F>;
 
-    fn params(&self) -> &LstmParams<F> {
-        &self.params
-    }
-
-    fn params_mut(&mut self) -> &mut LstmParams<F> {
-        &mut self.params
+    fn init<R: Rng>(&self, rng: &mut R) -> LstmParams<F> {
+        LstmParams::new(self.num_inputs, self.num_hiddens, rng)
     }
 
     fn num_hiddens(&self) -> usize {
-        self.params.w_hc.nrows()
+        self.num_hiddens
     }
 
     fn zero_state(&self, batch_size: usize) -> LstmState<F> {
-        let zeros = Array2::zeros((batch_size, self.num_hiddens()));
+        let zeros = Array2::zeros((batch_size, self.num_hiddens));
         LstmState {
             h: zeros.clone(),
             c: zeros,
@@ -287,19 +282,21 @@ impl<F: NdFloat> Cell<F> for Lstm<F> {
 
     fn step(
         &self,
+        p: &LstmParams<F>,
         x: &Input<'_, F>,
         state: &LstmState<F>,
     ) -> (LstmState<F>, LstmCache<F>) {
-        lstm_step(&self.params, x, state)
+        lstm_step(p, x, state)
     }
 
     fn step_backward(
         &self,
+        p: &LstmParams<F>,
         x: &Input<'_, F>,
         cache: &LstmCache<F>,
         d_state: &LstmState<F>,
         grads: &mut LstmParams<F>,
     ) -> (LstmState<F>, Option<Array2<F>>) {
-        lstm_step_backward(&self.params, x, cache, d_state, grads)
+        lstm_step_backward(p, x, cache, d_state, grads)
     }
 }

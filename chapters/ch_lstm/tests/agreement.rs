@@ -28,11 +28,10 @@ fn fixture_path() -> PathBuf {
 
 /// Weights, output layer and initial state from
 /// `d2l::agreement::deterministic`.
-fn scratch() -> (RnnModel<f64, Lstm<f64>>, LstmState<f64>) {
+fn scratch() -> (RnnModel<f64, Lstm>, LstmState<f64>) {
     let mut rng = StdRng::seed_from_u64(0);
-    let mut model =
-        RnnModel::new(Lstm::new(VOCAB, HIDDENS, &mut rng), VOCAB, &mut rng);
-    deterministic(&mut model.cell.params, 0.0);
+    let mut model = RnnModel::new(Lstm::new(VOCAB, HIDDENS), VOCAB, &mut rng);
+    deterministic(&mut model.params, 0.0);
     deterministic(&mut model.output, 0.7);
     let zeros = Array2::zeros((BATCH, HIDDENS));
     let mut state = LstmState {
@@ -67,7 +66,7 @@ mod live {
     fn model() -> ConciseLstm {
         let (m, _) = scratch();
         let mut c = concise_lstm(VOCAB, HIDDENS, 1, Device::Cpu, Kind::Double);
-        set_layer(&mut c, 0, &m.cell.params);
+        set_layer(&mut c, 0, &m.params);
         c.set_output(&m.output);
         c
     }

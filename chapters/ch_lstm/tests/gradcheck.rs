@@ -14,9 +14,8 @@ use rand::SeedableRng;
 fn lstm_gradients_match_finite_differences() {
     let (vocab, hiddens, batch, steps) = (5, 4, 3, 5);
     let mut rng = StdRng::seed_from_u64(42);
-    let mut model =
-        RnnModel::new(Lstm::new(vocab, hiddens, &mut rng), vocab, &mut rng);
-    randomize(&mut model.cell.params, 0.5, &mut rng);
+    let mut model = RnnModel::new(Lstm::new(vocab, hiddens), vocab, &mut rng);
+    randomize(&mut model.params, 0.5, &mut rng);
     randomize(&mut model.output, 0.5, &mut rng);
     let batch = Batch {
         x: Array2::from_shape_fn((batch, steps), |(i, t)| (i + 2 * t) % vocab),
