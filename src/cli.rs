@@ -50,12 +50,29 @@ pub fn parse<T: Args + FromArgMatches>(
     about: &'static str,
     after_help: &'static str,
 ) -> Command<T> {
-    let command = Cli::<T>::command()
+    parse_with_defaults(name, about, after_help, &[])
+}
+
+/// [`parse`], with some flags' defaults changed: `("lr", "2")`.
+pub fn parse_with_defaults<T: Args + FromArgMatches>(
+    name: &'static str,
+    about: &'static str,
+    after_help: &'static str,
+    defaults: &[(&'static str, &'static str)],
+) -> Command<T> {
+    let mut command = Cli::<T>::command()
         .name(name)
         .bin_name(name)
         .about(about)
         .after_help(after_help)
         .version(env!("CARGO_PKG_VERSION"));
+    for &(flag, value) in defaults {
+        command = command
+            .mut_arg(flag, |a| a.default_value(value))
+            .mut_subcommand("train", |c| {
+                c.mut_arg(flag, |a| a.default_value(value))
+            });
+    }
     let matches = command.get_matches();
     let cli = Cli::<T>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     cli.command.unwrap_or(Command::Train(cli.train))
@@ -98,7 +115,8 @@ impl From<Iter> for Sampling {
     }
 }
 
-fn positive_usize(s: &str) -> Result<usize, String> {
+/// Parses a whole number of at least 1, for flags.
+pub fn positive_usize(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_string()),
         Ok(n) => Ok(n),

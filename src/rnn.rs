@@ -162,6 +162,15 @@ impl<F: NdFloat> Input<'_, F> {
         }
     }
 
+    /// The same input, borrowed for a shorter time (ndarray's views are
+    /// invariant in their lifetime, so this does not happen by itself).
+    pub fn reborrow(&self) -> Input<'_, F> {
+        match self {
+            Input::Tokens(t) => Input::Tokens(t),
+            Input::Dense(x) => Input::Dense(x.view()),
+        }
+    }
+
     /// `X W`, where `w` is `(inputs, outputs)`.
     ///
     /// # Shapes

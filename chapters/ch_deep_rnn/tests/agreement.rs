@@ -1,0 +1,238 @@
+//! The from-scratch stacks agree with tch's multi-layer `nn::gru`
+//! (reset-after) and `nn::lstm` in f64, for 2 and 3 layers: outputs, the
+//! final state of every layer, every gradient, and five steps of clipped
+//! SGD. Without the `torch` feature the comparison is with
+//! `tests/fixtures/agreement.json`, recorded by the torch lane; with it,
+//! live, and the fixture must still match (`D2L_BLESS=1` rewrites it).
+
+use ch_deep_rnn::scratch::{stack, Stack};
+use ch_gru::scratch::{Gru, GruState, Variant};
+use ch_lstm::scratch::{Lstm, LstmState};
+use d2l::agreement::{
+    compare, deterministic, fixture_batch, read_fixture, record_scratch, Record,
+};
+use d2l::data::Batch;
+use d2l::rnn::{Cell, RnnModel};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::path::PathBuf;
+
+const VOCAB: usize = 6;
+const HIDDENS: usize = 4;
+const BATCH: usize = 3;
+const STEPS: usize = 5;
+
+fn fixture_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/agreement.json")
+}
+
+fn batch() -> Batch {
+    fixture_batch(BATCH, STEPS, VOCAB)
+}
+
+/// A model and an initial state from `d2l::agreement::deterministic`.
+fn scratch<C: Cell<f64>>(
+    cell: Stack<C>,
+) -> (RnnModel<f64, Stack<C>>, Vec<C::State>) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut model = RnnModel::new(cell, VOCAB, &mut rng);
+    deterministic(&mut model.params, 0.0);
+    deterministic(&mut model.output, 0.7);
+    let mut state = model.cell.zero_state(BATCH);
+    deterministic(&mut state, 2.0);
+    (model, state)
+}
+
+fn gru(layers: usize) -> (RnnModel<f64, Stack<Gru>>, Vec<GruState<f64>>) {
+    scratch(stack(layers, VOCAB, HIDDENS, |i, h| {
+        Gru::new(i, h, Variant::ResetAfter)
+    }))
+}
+
+fn lstm(layers: usize) -> (RnnModel<f64, Stack<Lstm>>, Vec<LstmState<f64>>) {
+    scratch(stack(layers, VOCAB, HIDDENS, Lstm::new))
+}
+
+fn scratch_record(key: &str) -> Record {
+    match key {
+        "gru_2" | "gru_3" => {
+            let (m, s) = gru(key[4..].parse().unwrap());
+            record_scratch(&m, &batch(), &s)
+        }
+        _ => {
+            let (m, s) = lstm(key[5..].parse().unwrap());
+            record_scratch(&m, &batch(), &s)
+        }
+    }
+}
+
+const KEYS: [&str; 4] = ["gru_2", "gru_3", "lstm_2", "lstm_3"];
+
+#[test]
+fn stacks_match_recorded_multi_layer_tch() {
+    let fixtures = read_fixture(&fixture_path());
+    for key in KEYS {
+        compare(&scratch_record(key), &fixtures[key], 1e-10)
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
+    }
+}
+
+#[cfg(feature = "torch")]
+mod live {
+    use super::*;
+    use ch_gru::concise::{concise_gru, ConciseGru};
+    use ch_lstm::concise::{concise_lstm, ConciseLstm};
+    use d2l::agreement::torch::{flat, record, Reader};
+    use d2l::agreement::write_fixture;
+    use d2l::concise::Read;
+    use d2l::rnn::Tensors;
+    use ndarray::Array2;
+    use std::collections::BTreeMap;
+    use tch::nn::{GRUState, LSTMState};
+    use tch::{Device, Kind, Tensor};
+
+    fn tensor(a: &Array2<f64>) -> Tensor {
+        Tensor::try_from(a.clone()).unwrap()
+    }
+
+    /// Our gradients in our names, from any `Tensors` per layer.
+    fn named<T: Tensors<f64>>(
+        prefix: &str,
+        t: &T,
+    ) -> BTreeMap<String, Vec<f64>> {
+        t.named()
+            .into_iter()
+            .map(|(n, v)| (format!("{prefix}{n}"), v.iter().copied().collect()))
+            .collect()
+    }
+
+    fn per_layer(s: &Tensor, what: &str) -> BTreeMap<String, Vec<f64>> {
+        (0..s.size()[0])
+            .map(|l| (format!("l{l}.{what}"), flat(&s.get(l))))
+            .collect()
+    }
+
+    fn gru_model<const L: usize>() -> ConciseGru {
+        let (m, _) = gru(L);
+        let mut c = concise_gru(VOCAB, HIDDENS, L, Device::Cpu, Kind::Double);
+        for (l, p) in m.params.iter().enumerate() {
+            ch_gru::concise::set_layer(&mut c, l, p);
+        }
+        c.set_output(&m.output);
+        c
+    }
+
+    fn gru_reader<const L: usize>() -> Reader<tch::nn::GRU> {
+        Reader {
+            model: gru_model::<L>,
+            state: |t| GRUState(Tensor::stack(t, 0)),
+            leaves: || {
+                let (_, s) = gru(L);
+                let each = s.iter().enumerate();
+                each.map(|(l, s)| (format!("l{l}.h"), tensor(&s.h)))
+                    .collect()
+            },
+            final_state: |s| per_layer(&s.0, "h"),
+            grads: |m| {
+                let p: Vec<_> = (0..L)
+                    .map(|l| ch_gru::concise::layer(m, l, Read::Grad))
+                    .collect();
+                let mut g = named("cell.", &p);
+                g.extend(named("output.", &m.output(Read::Grad)));
+                g
+            },
+            masks: (0..L)
+                .map(|l| (format!("rnn.bias_hh_l{l}"), 0, 2 * HIDDENS as i64))
+                .collect(),
+        }
+    }
+
+    fn lstm_model<const L: usize>() -> ConciseLstm {
+        let (m, _) = lstm(L);
+        let mut c = concise_lstm(VOCAB, HIDDENS, L, Device::Cpu, Kind::Double);
+        for (l, p) in m.params.iter().enumerate() {
+            ch_lstm::concise::set_layer(&mut c, l, p);
+        }
+        c.set_output(&m.output);
+        c
+    }
+
+    fn lstm_reader<const L: usize>() -> Reader<tch::nn::LSTM> {
+        Reader {
+            model: lstm_model::<L>,
+            // Leaves alternate h, c per layer; tch wants (layers, batch, h).
+            state: |t| {
+                let h: Vec<&Tensor> = t.iter().step_by(2).collect();
+                let c: Vec<&Tensor> = t.iter().skip(1).step_by(2).collect();
+                LSTMState((Tensor::stack(&h, 0), Tensor::stack(&c, 0)))
+            },
+            leaves: || {
+                let (_, s) = lstm(L);
+                let mut v = Vec::new();
+                for (l, s) in s.iter().enumerate() {
+                    v.push((format!("l{l}.h"), tensor(&s.h)));
+                    v.push((format!("l{l}.c"), tensor(&s.c)));
+                }
+                v
+            },
+            final_state: |s| {
+                let mut m = per_layer(&s.h(), "h");
+                m.extend(per_layer(&s.c(), "c"));
+                m
+            },
+            grads: |m| {
+                let p: Vec<_> = (0..L)
+                    .map(|l| ch_lstm::concise::layer(m, l, Read::Grad))
+                    .collect();
+                let mut g = named("cell.", &p);
+                g.extend(named("output.", &m.output(Read::Grad)));
+                g
+            },
+            masks: (0..L)
+                .map(|l| (format!("rnn.bias_hh_l{l}"), 0, 4 * HIDDENS as i64))
+                .collect(),
+        }
+    }
+
+    fn live_record(key: &str) -> Record {
+        match key {
+            "gru_2" => record(&gru_reader::<2>(), &batch()),
+            "gru_3" => record(&gru_reader::<3>(), &batch()),
+            "lstm_2" => record(&lstm_reader::<2>(), &batch()),
+            "lstm_3" => record(&lstm_reader::<3>(), &batch()),
+            other => panic!("no configuration {other}"),
+        }
+    }
+
+    #[test]
+    fn stacks_match_multi_layer_tch() {
+        for key in KEYS {
+            let worst = compare(&scratch_record(key), &live_record(key), 1e-10)
+                .unwrap_or_else(|e| panic!("{key}: {e}"));
+            println!("{key}: max abs difference {worst:.1e}");
+        }
+    }
+
+    #[test]
+    fn committed_fixture_is_fresh() {
+        let live: BTreeMap<String, Record> = KEYS
+            .iter()
+            .map(|k| (k.to_string(), live_record(k)))
+            .collect();
+        if std::env::var_os("D2L_BLESS").is_some() {
+            write_fixture(&fixture_path(), &live);
+        }
+        let committed = read_fixture(&fixture_path());
+        for (key, record) in &live {
+            let stored = committed.get(key).unwrap_or_else(|| {
+                panic!("fixture has no `{key}`: D2L_BLESS=1")
+            });
+            compare(record, stored, 1e-12).unwrap_or_else(|e| {
+                panic!(
+                    "fixture `{key}` is stale (D2L_BLESS=1 rewrites it): {e}"
+                )
+            });
+        }
+    }
+}
