@@ -79,8 +79,9 @@ fn reset_before_matches_recorded_tch_ops() {
 mod live {
     use super::*;
     use ch_gru::concise::{concise_gru, layer, set_layer, ConciseGru};
+    use d2l::agreement::torch::{flat, record, Reader};
     use d2l::agreement::{sgd_losses, write_fixture, Record};
-    use d2l::concise::{cross_entropy, grad, to_array, Read, SingleBiases};
+    use d2l::concise::{cross_entropy, grad, Read};
     use d2l::data::Batch;
     use d2l::rnn::Tensors;
     use d2l::LanguageModel;
@@ -90,19 +91,6 @@ mod live {
 
     fn tensor(a: &Array2<f64>) -> Tensor {
         Tensor::try_from(a.clone()).unwrap()
-    }
-
-    fn flat(t: &Tensor) -> Vec<f64> {
-        to_array(t).iter().copied().collect()
-    }
-
-    /// Batch-first rows (i · steps + t) → time-major rows (t · batch + i).
-    fn time_major_rows(logits: &Tensor) -> Vec<f64> {
-        flat(
-            &logits
-                .view([BATCH as i64, STEPS as i64, -1])
-                .transpose(0, 1),
-        )
     }
 
     fn concise() -> ConciseGru {
@@ -115,41 +103,36 @@ mod live {
 
     /// `nn::gru` on the fixture batch.
     fn record_nn_gru() -> Record {
-        let (_, state0) = scratch(Variant::ResetAfter);
-        let batch = fixture_batch(BATCH, STEPS, VOCAB);
-        let mut model = concise();
-        let h0 = tensor(&state0.h).unsqueeze(0).set_requires_grad(true);
-        let mut state = GRUState(h0.shallow_clone());
-        let loss = model.forward_backward(&batch, &mut state);
-        let (logits, _) =
-            tch::no_grad(|| model.forward(&batch.x, &GRUState(h0.detach())));
-        let cell = layer(&model, 0, Read::Grad);
-        let output = model.output(Read::Grad);
-        let mut grads = BTreeMap::new();
-        for (prefix, named) in
-            [("cell.", cell.named()), ("output.", output.named())]
-        {
-            for (n, v) in named {
-                grads.insert(
-                    format!("{prefix}{n}"),
-                    v.iter().copied().collect(),
-                );
-            }
-        }
-        grads.insert("state0.h".to_string(), flat(&h0.grad()));
-        // PyTorch's r and z biases come in pairs; see `SingleBiases`.
-        let mut fresh = SingleBiases {
-            model: concise(),
+        let reader = Reader {
+            model: concise,
+            state: |t: &[Tensor]| GRUState(t[0].unsqueeze(0)),
+            leaves: || {
+                let (_, s) = scratch(Variant::ResetAfter);
+                vec![("h".to_string(), tensor(&s.h))]
+            },
+            final_state: |s: &GRUState| {
+                BTreeMap::from([("h".to_string(), flat(&s.0))])
+            },
+            grads: |m: &ConciseGru| {
+                let cell = layer(m, 0, Read::Grad);
+                let output = m.output(Read::Grad);
+                let mut g = BTreeMap::new();
+                for (prefix, named) in
+                    [("cell.", cell.named()), ("output.", output.named())]
+                {
+                    for (n, v) in named {
+                        g.insert(
+                            format!("{prefix}{n}"),
+                            v.iter().copied().collect(),
+                        );
+                    }
+                }
+                g
+            },
+            // PyTorch's r and z biases come in pairs; see `SingleBiases`.
             masks: vec![("rnn.bias_hh_l0".to_string(), 0, 2 * HIDDENS as i64)],
         };
-        let h0 = tensor(&state0.h).unsqueeze(0);
-        Record {
-            loss,
-            logits: time_major_rows(&logits),
-            final_state: BTreeMap::from([("h".to_string(), flat(&state.0))]),
-            grads,
-            sgd_losses: sgd_losses(&mut fresh, &batch, || GRUState(h0.copy())),
-        }
+        record(&reader, &fixture_batch(BATCH, STEPS, VOCAB))
     }
 
     /// d2l's reset-before GRU written with tch tensor ops, as the seed's
