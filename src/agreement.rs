@@ -56,7 +56,11 @@ pub fn fixture_batch(batch: usize, steps: usize, vocab: usize) -> Batch {
     }
 }
 
-fn flat<T: Tensors<f64>>(prefix: &str, t: &T) -> BTreeMap<String, Vec<f64>> {
+/// Every tensor of `t`, flattened, under `prefix` + its name.
+pub fn flat_named<T: Tensors<f64>>(
+    prefix: &str,
+    t: &T,
+) -> BTreeMap<String, Vec<f64>> {
     t.named()
         .into_iter()
         .map(|(n, v)| (format!("{prefix}{n}"), v.iter().copied().collect()))
@@ -72,9 +76,9 @@ pub fn record_scratch<C: Cell<f64> + Clone>(
     let mut m = model.clone();
     let mut state = state0.clone();
     let (loss, d_state0) = m.forward_backward_from(batch, &mut state);
-    let mut grads = flat("cell.", &m.cell_grads);
-    grads.extend(flat("output.", &m.output_grads));
-    grads.extend(flat("state0.", &d_state0));
+    let mut grads = flat_named("cell.", &m.cell_grads);
+    grads.extend(flat_named("output.", &m.output_grads));
+    grads.extend(flat_named("state0.", &d_state0));
     let logits = {
         let (steps, _) = crate::rnn::time_major(batch);
         let xs: Vec<_> =
@@ -90,7 +94,7 @@ pub fn record_scratch<C: Cell<f64> + Clone>(
     Record {
         loss,
         logits,
-        final_state: flat("", &state),
+        final_state: flat_named("", &state),
         grads,
         sgd_losses: sgd_losses(&mut model.clone(), batch, || state0.clone()),
     }

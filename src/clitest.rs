@@ -154,3 +154,64 @@ pub fn bad_input_is_refused(bin: &str, dir: &Path) {
     fails_with(bin, &args, 1, "diverged");
     assert!(!Path::new(&out).exists(), "a diverged run wrote {out}");
 }
+
+/// The end-to-end tests of a chapter binary, in one line of its
+/// `tests/cli.rs`: `d2l::chapter_cli_tests!(env!("CARGO_BIN_EXE_ch_gru"),
+/// &["--iter", "random"]);`, where the flags give a second training run.
+/// The crate needs `tempfile` as a dev-dependency.
+#[macro_export]
+macro_rules! chapter_cli_tests {
+    ($bin:expr, $second_run:expr) => {
+        #[test]
+        fn scratch_trains_writes_outputs_and_generates() {
+            let dir = tempfile::tempdir().unwrap();
+            let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+            $crate::clitest::train_and_generate($bin, &[], &a);
+            $crate::clitest::train_and_generate($bin, $second_run, &b);
+        }
+
+        #[test]
+        fn train_is_the_default_subcommand() {
+            let dir = tempfile::tempdir().unwrap();
+            let a = dir.path().join("a");
+            $crate::clitest::train_and_generate($bin, &["--quiet"], &a);
+            let out = dir.path().join("b");
+            let mut args = vec!["train"];
+            args.extend_from_slice($crate::clitest::TINY);
+            args.extend_from_slice(&[
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert!($crate::clitest::run($bin, &args).status.success());
+        }
+
+        #[test]
+        fn bad_input_gets_a_clear_error() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::clitest::bad_input_is_refused($bin, dir.path());
+        }
+
+        #[cfg(not(feature = "torch"))]
+        #[test]
+        fn concise_without_the_feature_says_how_to_enable_it() {
+            let o = $crate::clitest::run($bin, &["--impl", "concise"]);
+            assert_eq!(o.status.code(), Some(1));
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert!(stderr.contains("--features torch"), "{stderr}");
+            assert!(stderr.contains("LIBTORCH_USE_PYTORCH=1"), "{stderr}");
+        }
+
+        #[cfg(feature = "torch")]
+        #[test]
+        fn concise_trains_and_its_checkpoint_generates() {
+            let dir = tempfile::tempdir().unwrap();
+            let c = dir.path().join("c");
+            $crate::clitest::train_and_generate(
+                $bin,
+                &["--impl", "concise"],
+                &c,
+            );
+        }
+    };
+}

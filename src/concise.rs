@@ -6,7 +6,7 @@
 use crate::cli::Device as DeviceArg;
 use crate::data::Batch;
 use crate::model::LanguageModel;
-use crate::rnn::Output;
+use crate::rnn::{Output, TorchLayer};
 use anyhow::{bail, Result};
 use ndarray::{Array, ArrayD, Dimension, Ix1, Ix2};
 use tch::nn::{self, RNN};
@@ -282,6 +282,25 @@ impl<R> ConciseRnn<R> {
         let t = to_tensor(value).to_kind(var.kind()).to_device(var.device());
         assert_eq!(var.size(), t.size(), "shape of {name}");
         tch::no_grad(|| var.copy_(&t));
+    }
+
+    /// Layer `l` of the recurrent layer, value or gradient, in PyTorch's
+    /// layout (`rnn.weight_ih_l{l}` and so on).
+    pub fn read_layer(&self, l: usize, read: Read) -> TorchLayer<f64> {
+        TorchLayer {
+            weight_ih: self.read2(&format!("rnn.weight_ih_l{l}"), read),
+            weight_hh: self.read2(&format!("rnn.weight_hh_l{l}"), read),
+            bias_ih: self.read1(&format!("rnn.bias_ih_l{l}"), read),
+            bias_hh: self.read1(&format!("rnn.bias_hh_l{l}"), read),
+        }
+    }
+
+    /// Overwrites layer `l` with weights in PyTorch's layout.
+    pub fn write_layer(&mut self, l: usize, t: &TorchLayer<f64>) {
+        self.write(&format!("rnn.weight_ih_l{l}"), &t.weight_ih);
+        self.write(&format!("rnn.weight_hh_l{l}"), &t.weight_hh);
+        self.write(&format!("rnn.bias_ih_l{l}"), &t.bias_ih);
+        self.write(&format!("rnn.bias_hh_l{l}"), &t.bias_hh);
     }
 
     /// The output layer in our layout (W_hq is `linear.weight`ᵀ).

@@ -500,6 +500,22 @@ pub fn split_t<F: NdFloat>(fused: &Array2<F>, gates: usize) -> Vec<Array2<F>> {
 }
 // ANCHOR_END: fuse_t
 
+/// One recurrent layer in PyTorch's layout: every gate's weights fused and
+/// transposed, and two biases per gate, one added to the input product and
+/// one to the recurrent product. The GRU and LSTM chapters convert their
+/// parameters to and from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TorchLayer<F> {
+    /// `(gates · hiddens, inputs)`
+    pub weight_ih: Array2<F>,
+    /// `(gates · hiddens, hiddens)`
+    pub weight_hh: Array2<F>,
+    /// `(gates · hiddens)`
+    pub bias_ih: Array1<F>,
+    /// `(gates · hiddens)`
+    pub bias_hh: Array1<F>,
+}
+
 /// Per-gate biases stacked into one vector, in the order given.
 pub fn fuse_bias<F: NdFloat>(bs: &[&Array1<F>]) -> Array1<F> {
     let views: Vec<_> = bs.iter().map(|b| b.view()).collect();

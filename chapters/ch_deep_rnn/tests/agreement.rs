@@ -84,9 +84,8 @@ mod live {
     use ch_gru::concise::{concise_gru, ConciseGru};
     use ch_lstm::concise::{concise_lstm, ConciseLstm};
     use d2l::agreement::torch::{flat, record, Reader};
-    use d2l::agreement::write_fixture;
+    use d2l::agreement::{flat_named, write_fixture};
     use d2l::concise::Read;
-    use d2l::rnn::Tensors;
     use ndarray::Array2;
     use std::collections::BTreeMap;
     use tch::nn::{GRUState, LSTMState};
@@ -94,17 +93,6 @@ mod live {
 
     fn tensor(a: &Array2<f64>) -> Tensor {
         Tensor::try_from(a.clone()).unwrap()
-    }
-
-    /// Our gradients in our names, from any `Tensors` per layer.
-    fn named<T: Tensors<f64>>(
-        prefix: &str,
-        t: &T,
-    ) -> BTreeMap<String, Vec<f64>> {
-        t.named()
-            .into_iter()
-            .map(|(n, v)| (format!("{prefix}{n}"), v.iter().copied().collect()))
-            .collect()
     }
 
     fn per_layer(s: &Tensor, what: &str) -> BTreeMap<String, Vec<f64>> {
@@ -138,8 +126,8 @@ mod live {
                 let p: Vec<_> = (0..L)
                     .map(|l| ch_gru::concise::layer(m, l, Read::Grad))
                     .collect();
-                let mut g = named("cell.", &p);
-                g.extend(named("output.", &m.output(Read::Grad)));
+                let mut g = flat_named("cell.", &p);
+                g.extend(flat_named("output.", &m.output(Read::Grad)));
                 g
             },
             masks: (0..L)
@@ -185,8 +173,8 @@ mod live {
                 let p: Vec<_> = (0..L)
                     .map(|l| ch_lstm::concise::layer(m, l, Read::Grad))
                     .collect();
-                let mut g = named("cell.", &p);
-                g.extend(named("output.", &m.output(Read::Grad)));
+                let mut g = flat_named("cell.", &p);
+                g.extend(flat_named("output.", &m.output(Read::Grad)));
                 g
             },
             masks: (0..L)

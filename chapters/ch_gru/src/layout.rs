@@ -18,21 +18,11 @@
 //! PyTorch's GRU compute d2l's reset-before one.
 
 use crate::scratch::GruParams;
-use d2l::rnn::{fuse_bias, fuse_t, split_bias, split_t};
-use ndarray::{Array1, Array2, NdFloat};
+use d2l::rnn::{fuse_bias, fuse_t, split_bias, split_t, TorchLayer};
+use ndarray::{Array1, NdFloat};
 
-/// One GRU layer in PyTorch's layout.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TorchGru<F> {
-    /// `(3 · hiddens, inputs)`, gates r, z, n
-    pub weight_ih: Array2<F>,
-    /// `(3 · hiddens, hiddens)`
-    pub weight_hh: Array2<F>,
-    /// `(3 · hiddens)`
-    pub bias_ih: Array1<F>,
-    /// `(3 · hiddens)`
-    pub bias_hh: Array1<F>,
-}
+/// One GRU layer in PyTorch's layout: gates r, z, n.
+pub type TorchGru<F> = TorchLayer<F>;
 
 // ANCHOR: to_torch
 /// Our parameters in PyTorch's layout. The r and z biases go to `bias_ih`

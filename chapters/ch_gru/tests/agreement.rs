@@ -80,7 +80,7 @@ mod live {
     use super::*;
     use ch_gru::concise::{concise_gru, layer, set_layer, ConciseGru};
     use d2l::agreement::torch::{flat, record, Reader};
-    use d2l::agreement::{sgd_losses, write_fixture, Record};
+    use d2l::agreement::{flat_named, sgd_losses, write_fixture, Record};
     use d2l::concise::{cross_entropy, grad, Read};
     use d2l::data::Batch;
     use d2l::rnn::Tensors;
@@ -114,19 +114,8 @@ mod live {
                 BTreeMap::from([("h".to_string(), flat(&s.0))])
             },
             grads: |m: &ConciseGru| {
-                let cell = layer(m, 0, Read::Grad);
-                let output = m.output(Read::Grad);
-                let mut g = BTreeMap::new();
-                for (prefix, named) in
-                    [("cell.", cell.named()), ("output.", output.named())]
-                {
-                    for (n, v) in named {
-                        g.insert(
-                            format!("{prefix}{n}"),
-                            v.iter().copied().collect(),
-                        );
-                    }
-                }
+                let mut g = flat_named("cell.", &layer(m, 0, Read::Grad));
+                g.extend(flat_named("output.", &m.output(Read::Grad)));
                 g
             },
             // PyTorch's r and z biases come in pairs; see `SingleBiases`.

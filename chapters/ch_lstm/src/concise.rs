@@ -2,7 +2,7 @@
 //! shared `d2l::concise`, plus the copy of weights between our layout and
 //! PyTorch's.
 
-use crate::layout::{from_torch, grads_from_torch, to_torch, TorchLstm};
+use crate::layout::{from_torch, grads_from_torch, to_torch};
 use crate::scratch::LstmParams;
 use anyhow::Result;
 use d2l::cli::{self, TrainArgs};
@@ -32,21 +32,12 @@ pub fn concise_lstm(
 
 /// Copies layer `l`'s parameters, in our layout, into the model.
 pub fn set_layer(model: &mut ConciseLstm, l: usize, p: &LstmParams<f64>) {
-    let t = to_torch(p);
-    model.write(&format!("rnn.weight_ih_l{l}"), &t.weight_ih);
-    model.write(&format!("rnn.weight_hh_l{l}"), &t.weight_hh);
-    model.write(&format!("rnn.bias_ih_l{l}"), &t.bias_ih);
-    model.write(&format!("rnn.bias_hh_l{l}"), &t.bias_hh);
+    model.write_layer(l, &to_torch(p));
 }
 
 /// Layer `l`'s parameters (or their gradients) in our layout.
 pub fn layer(model: &ConciseLstm, l: usize, read: Read) -> LstmParams<f64> {
-    let t = TorchLstm {
-        weight_ih: model.read2(&format!("rnn.weight_ih_l{l}"), read),
-        weight_hh: model.read2(&format!("rnn.weight_hh_l{l}"), read),
-        bias_ih: model.read1(&format!("rnn.bias_ih_l{l}"), read),
-        bias_hh: model.read1(&format!("rnn.bias_hh_l{l}"), read),
-    };
+    let t = model.read_layer(l, read);
     match read {
         Read::Value => from_torch(&t),
         Read::Grad => grads_from_torch(&t),

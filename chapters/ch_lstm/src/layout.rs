@@ -13,21 +13,11 @@
 //! These are exactly our equations: b_i = b_ii + b_hi, and so on.
 
 use crate::scratch::LstmParams;
-use d2l::rnn::{fuse_bias, fuse_t, split_bias, split_t};
-use ndarray::{Array1, Array2, NdFloat};
+use d2l::rnn::{fuse_bias, fuse_t, split_bias, split_t, TorchLayer};
+use ndarray::{Array1, NdFloat};
 
-/// One LSTM layer in PyTorch's layout.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TorchLstm<F> {
-    /// `(4 · hiddens, inputs)`, blocks i, f, g, o
-    pub weight_ih: Array2<F>,
-    /// `(4 · hiddens, hiddens)`
-    pub weight_hh: Array2<F>,
-    /// `(4 · hiddens)`
-    pub bias_ih: Array1<F>,
-    /// `(4 · hiddens)`
-    pub bias_hh: Array1<F>,
-}
+/// One LSTM layer in PyTorch's layout: blocks i, f, g, o.
+pub type TorchLstm<F> = TorchLayer<F>;
 
 // ANCHOR: to_torch
 /// Our parameters in PyTorch's layout; the biases go to `bias_ih`, and

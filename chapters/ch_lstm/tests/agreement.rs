@@ -56,9 +56,8 @@ mod live {
     use super::*;
     use ch_lstm::concise::{concise_lstm, layer, set_layer, ConciseLstm};
     use d2l::agreement::torch::{flat, record, Reader};
-    use d2l::agreement::{write_fixture, Record};
+    use d2l::agreement::{flat_named, write_fixture, Record};
     use d2l::concise::Read;
-    use d2l::rnn::Tensors;
     use std::collections::BTreeMap;
     use tch::nn::LSTMState;
     use tch::{Device, Kind, Tensor};
@@ -89,19 +88,8 @@ mod live {
                 ])
             },
             grads: |m: &ConciseLstm| {
-                let cell = layer(m, 0, Read::Grad);
-                let output = m.output(Read::Grad);
-                let mut g = BTreeMap::new();
-                for (prefix, named) in
-                    [("cell.", cell.named()), ("output.", output.named())]
-                {
-                    for (n, v) in named {
-                        g.insert(
-                            format!("{prefix}{n}"),
-                            v.iter().copied().collect(),
-                        );
-                    }
-                }
+                let mut g = flat_named("cell.", &layer(m, 0, Read::Grad));
+                g.extend(flat_named("output.", &m.output(Read::Grad)));
                 g
             },
             // Every LSTM bias comes in a pair; see `SingleBiases`.
