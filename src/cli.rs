@@ -320,9 +320,10 @@ pub fn train_and_save<M: LanguageModel>(
 ) -> Result<History> {
     let (splits, loader) = args.data()?;
     let start = std::time::Instant::now();
-    let history =
+    let mut history =
         train(model, &loader, &splits.valid, &splits.vocab, &args.config())?;
-    let wall = start.elapsed().as_secs_f64();
+    history.wall_seconds = Some(start.elapsed().as_secs_f64());
+    history.peak_rss_mb = peak_rss_mb();
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut samples = Vec::new();
     for prefix in [PREFIX, "traveller"] {
@@ -344,7 +345,7 @@ pub fn train_and_save<M: LanguageModel>(
     };
     let json = serde_json::to_string_pretty(&history)?;
     written(write_atomic(&dir.join("metrics.json"), json.as_bytes()))?;
-    let summary = result_table(&history, wall, peak_rss_mb());
+    let summary = result_table(&history);
     written(write_atomic(&dir.join("result.md"), summary.as_bytes()))?;
     let samples = samples.join("\n") + "\n";
     written(write_atomic(&dir.join("samples.txt"), samples.as_bytes()))?;
@@ -384,20 +385,21 @@ pub fn peak_rss_mb() -> Option<f64> {
 }
 
 /// A Markdown table of a run's results, for the book.
-pub fn result_table(
-    h: &History,
-    wall_secs: f64,
-    rss_mb: Option<f64>,
-) -> String {
+pub fn result_table(h: &History) -> String {
     let c = &h.config;
     let last = h.last();
-    let rss = rss_mb.map_or("n/a".to_string(), |m| format!("{m:.0} MB"));
+    let rss = h
+        .peak_rss_mb
+        .map_or("n/a".to_string(), |m| format!("{m:.0} MB"));
+    let wall = h
+        .wall_seconds
+        .map_or("n/a".to_string(), |s| format!("{s:.0} s"));
     format!(
         "| measure | value |\n|---|---|\n\
          | training perplexity | {:.2} |\n\
          | validation perplexity | {:.2} |\n\
          | tokens/s (training, {}) | {:.0} |\n\
-         | wall time, {} epochs | {:.0} s |\n\
+         | wall time, {} epochs | {} |\n\
          | peak RSS | {} |\n\
          | lr, clip θ, seed | {}, {}, {} |\n",
         last.train_perplexity,
@@ -405,7 +407,7 @@ pub fn result_table(
         h.device,
         h.tokens_per_sec(),
         c.num_epochs,
-        wall_secs,
+        wall,
         rss,
         c.lr,
         c.clip,

@@ -71,3 +71,100 @@ pub fn perplexity_svg(
     }
     Ok(svg)
 }
+
+/// Colours for up to eight runs in one comparison plot.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+/// Compares runs side by side: training perplexity per epoch on the left,
+/// validation perplexity on the right, one colour per run, both on a log
+/// scale. Writes the SVG atomically to `path`.
+///
+/// # Panics
+/// If there are more runs than colours (8).
+pub fn plot_comparison(
+    runs: &[(String, Vec<EpochMetrics>)],
+    path: &Path,
+) -> std::io::Result<()> {
+    let svg = comparison_svg(runs)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    write_atomic(path, svg.as_bytes())
+}
+
+/// The SVG text of [`plot_comparison`].
+pub fn comparison_svg(
+    runs: &[(String, Vec<EpochMetrics>)],
+) -> Result<String, Box<dyn std::error::Error>> {
+    assert!(
+        runs.len() <= PALETTE.len(),
+        "comparison_svg: at most {} runs, got {}",
+        PALETTE.len(),
+        runs.len()
+    );
+    let mut svg = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (960, 400)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let panels = root.split_evenly((1, 2));
+        let last = runs
+            .iter()
+            .filter_map(|(_, e)| e.last().map(|m| m.epoch))
+            .max()
+            .unwrap_or(1)
+            .max(2);
+        type Pick = fn(&EpochMetrics) -> f64;
+        let sides: [(&str, Pick); 2] = [
+            ("training perplexity", |e| e.train_perplexity),
+            ("validation perplexity", |e| e.valid_perplexity),
+        ];
+        for (panel, (title, pick)) in panels.iter().zip(sides) {
+            let top = runs
+                .iter()
+                .flat_map(|(_, e)| e.iter().map(pick))
+                .filter(|v| v.is_finite())
+                .fold(2.0f64, f64::max)
+                * 1.2;
+            let mut chart = ChartBuilder::on(panel)
+                .caption(title, ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(56)
+                .build_cartesian_2d(1usize..last, (0.9f64..top).log_scale())?;
+            chart
+                .configure_mesh()
+                .light_line_style(WHITE)
+                .x_desc("epoch")
+                .y_desc("perplexity (log scale)")
+                .draw()?;
+            for ((name, epochs), color) in runs.iter().zip(PALETTE) {
+                let points: Vec<(usize, f64)> =
+                    epochs.iter().map(|e| (e.epoch, pick(e))).collect();
+                chart
+                    .draw_series(LineSeries::new(
+                        points,
+                        color.stroke_width(2),
+                    ))?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], color)
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()?;
+        }
+        root.present()?;
+    }
+    Ok(svg)
+}

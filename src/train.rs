@@ -54,6 +54,13 @@ pub struct History {
     pub epochs: Vec<EpochMetrics>,
     /// Greedy continuations of [`PREFIX`], keyed by epoch.
     pub samples: Vec<(usize, String)>,
+    /// Seconds from the start of training to its end, validation included
+    /// (set by the CLI; absent in files written before it was recorded).
+    #[serde(default)]
+    pub wall_seconds: Option<f64>,
+    /// The process's peak resident memory in MB, where Linux reports it.
+    #[serde(default)]
+    pub peak_rss_mb: Option<f64>,
 }
 
 impl History {
@@ -235,6 +242,8 @@ pub fn train<M: LanguageModel>(
         device: model.device(),
         epochs: Vec::with_capacity(config.num_epochs),
         samples: Vec::new(),
+        wall_seconds: None,
+        peak_rss_mb: None,
     };
     let (batch_size, num_steps) = (loader.batch_size(), loader.num_steps());
     let bar = progress_bar(config.num_epochs, config.quiet);
