@@ -25,15 +25,20 @@ fn pages() -> Vec<PathBuf> {
     out
 }
 
-/// Every `{{#include …}}` and `{{#rustdoc_include …}}` argument in `text`.
+/// Every `{{#include …}}` and `{{#rustdoc_include …}}` argument in `text`,
+/// except escaped ones (`\\{{#include …}}`).
 fn includes(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for directive in ["{{#include ", "{{#rustdoc_include "] {
         let mut rest = text;
         while let Some(start) = rest.find(directive) {
+            // mdBook leaves `\{{#include …}}` alone: text, not an include.
+            let escaped = rest[..start].ends_with('\\');
             rest = &rest[start + directive.len()..];
             let end = rest.find("}}").expect("unclosed include");
-            out.push(rest[..end].trim().to_string());
+            if !escaped {
+                out.push(rest[..end].trim().to_string());
+            }
             rest = &rest[end..];
         }
     }
@@ -143,8 +148,68 @@ fn anchor_parser_finds_bodies_and_misses() {
         includes("{{#include a.rs:x}} {{#include b.md}}"),
         ["a.rs:x", "b.md"]
     );
+    assert!(includes("`\\{{#include a.rs:x}}`").is_empty());
     assert_eq!(
         links("[p](gru.md#x) ![f](figures/a.svg) [w](https://x)"),
         ["gru.md", "figures/a.svg"]
     );
+}
+
+/// `NAME=value` from scripts/book-tools.sh, the one place the book's tool
+/// versions are pinned.
+fn pinned(name: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script =
+        std::fs::read_to_string(root.join("scripts/book-tools.sh")).unwrap();
+    let prefix = format!("{name}=");
+    script
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in scripts/book-tools.sh"))
+        .trim()
+        .to_string()
+}
+
+/// Every version quoted as `cargo install --locked CRATE --version V`.
+fn quoted_versions(text: &str, krate: &str) -> Vec<String> {
+    let needle = format!("cargo install --locked {krate} --version ");
+    text.match_indices(&needle)
+        .map(|(i, _)| {
+            let rest = &text[i + needle.len()..];
+            rest.split_whitespace().next().unwrap_or("").to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_and_the_book_quote_the_pinned_tool_versions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = vec![(
+        root.join("README.md"),
+        std::fs::read_to_string(root.join("README.md")).unwrap(),
+    )];
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        texts.push((page, text));
+    }
+    let mut quoted = 0;
+    for (krate, var) in [
+        ("mdbook", "MDBOOK_VERSION"),
+        ("mdbook-katex", "MDBOOK_KATEX_VERSION"),
+    ] {
+        let want = pinned(var);
+        for (path, text) in &texts {
+            for got in quoted_versions(text, krate) {
+                assert_eq!(
+                    got,
+                    want,
+                    "{} quotes {krate} {got}; scripts/book-tools.sh pins \
+                     {want}",
+                    path.display()
+                );
+                quoted += 1;
+            }
+        }
+    }
+    assert!(quoted >= 2, "the README should quote both versions");
 }
