@@ -1,0 +1,398 @@
+//! The benchmark harness: trains each model for a few epochs, from scratch
+//! and (with the `torch` feature) on libtorch's CPU kernels, in this one
+//! process, and writes a JSON report (and a Markdown table for the book).
+//!
+//! ```console
+//! $ cargo run --release -p bench
+//! $ LIBTORCH_USE_PYTORCH=1 cargo run --release -p bench --features torch
+//! ```
+//!
+//! FLOPs are counted for matrix products only, per training token: a
+//! product of an `(n, k)` and a `(k, m)` matrix is 2nkm. A layer with G
+//! gate blocks (GRU 3, LSTM 4) and h hidden units multiplies H_{t−1} by
+//! `(h, G·h)` weights; a layer above the first also multiplies its input
+//! by `(h, G·h)`; the first layer's one-hot input is a row lookup and
+//! counts 0; the output layer is `(h, q)`. Backward runs two products per
+//! forward product (the input gradient and the weight gradient), so a
+//! training token costs 3 × the forward FLOPs.
+
+use anyhow::{Context, Result};
+use ch_deep_rnn::scratch::{stack, Stack};
+use ch_gru::scratch::{Gru, Variant};
+use ch_lstm::scratch::Lstm;
+use clap::Parser;
+use d2l::cli::peak_rss_mb;
+use d2l::data::{load_splits_time_machine, Sampling, SeqDataLoader};
+use d2l::model::LanguageModel;
+use d2l::rnn::{Cell, Input, RnnModel, Tensors};
+use d2l::train::{train_epoch, TrainConfig};
+use ndarray::linalg::general_mat_mul;
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Benchmarks the from-scratch models against libtorch's CPU kernels (with
+/// the `torch` feature), in one process, on d2l's settings: batch 32, 35
+/// steps, 256 hidden units, the first 10,000 characters. Prints a JSON
+/// report and writes it to --json.
+#[derive(Parser)]
+#[command(name = "bench")]
+struct Args {
+    /// Epochs run and discarded before measuring.
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// Epochs measured per model; the report gives their median and spread.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// Models to run, comma-separated: gru, lstm, lstm2 (2-layer LSTM).
+    #[arg(long, value_delimiter = ',', default_value = "gru,lstm,lstm2")]
+    models: Vec<String>,
+    /// Calls per step micro-benchmark.
+    #[arg(long, default_value_t = 300)]
+    step_iters: usize,
+    /// Where to write the JSON report.
+    #[arg(long, default_value = "target/bench/report.json")]
+    json: PathBuf,
+    /// Also write a Markdown table of the results here (for the book).
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+const BATCH: usize = 32;
+const STEPS: usize = 35;
+const HIDDENS: usize = 256;
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    for m in &args.models {
+        anyhow::ensure!(
+            ["gru", "lstm", "lstm2"].contains(&m.as_str()),
+            "unknown model {m:?}: choose from gru, lstm, lstm2"
+        );
+    }
+    anyhow::ensure!(args.epochs > 0, "--epochs must be at least 1");
+    let splits = load_splits_time_machine(Some(10_000), 5_000)?;
+    let loader = SeqDataLoader::new(
+        splits.train.clone(),
+        BATCH,
+        STEPS,
+        Sampling::Sequential,
+    )?;
+    let vocab = splits.vocab.len();
+
+    let gemm: Vec<Value> = [(32, 256, 768), (32, 256, 1024), (512, 512, 512)]
+        .iter()
+        .map(|&(n, k, m)| {
+            json!({"shape": format!("{n}x{k}x{m}"),
+                   "gflops": gemm_gflops(n, k, m)})
+        })
+        .collect();
+
+    let mut models = Vec::new();
+    for name in &args.models {
+        let (gates, layers) = match name.as_str() {
+            "gru" => (3, 1),
+            "lstm" => (4, 1),
+            _ => (4, 2),
+        };
+        let flops = flops_per_token(gates, layers, HIDDENS, vocab);
+        let mut runs = Vec::new();
+        let mut rng = StdRng::seed_from_u64(0);
+        let scratch = match name.as_str() {
+            "gru" => {
+                let cell = Gru::new(vocab, HIDDENS, Variant::ResetBefore);
+                let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
+                measure(&mut m, &loader, &args)?
+            }
+            "lstm" => {
+                let cell = Lstm::new(vocab, HIDDENS);
+                let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
+                measure(&mut m, &loader, &args)?
+            }
+            _ => {
+                let cell: Stack<Lstm> = stack(2, vocab, HIDDENS, Lstm::new);
+                let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
+                measure(&mut m, &loader, &args)?
+            }
+        };
+        runs.push(("scratch", scratch));
+        #[cfg(feature = "torch")]
+        runs.push(("concise", concise(name, vocab, &loader, &args)?));
+        for (imp, r) in runs {
+            eprintln!(
+                "{name:>5} {imp:<8} {:>8.0} tokens/s (median of {}), {:.1} \
+                 GFLOP/s",
+                r.median,
+                r.per_epoch.len(),
+                r.median * flops / 1e9
+            );
+            models.push(json!({
+                "model": name,
+                "impl": imp,
+                "tokens_per_sec": {
+                    "median": r.median, "min": r.min, "max": r.max,
+                    "per_epoch": r.per_epoch,
+                },
+                "flops_per_token": flops,
+                "gflops": r.median * flops / 1e9,
+                "peak_rss_mb": r.peak_rss_mb,
+            }));
+        }
+    }
+
+    let steps = step_benchmarks(vocab, args.step_iters);
+    let report = json!({
+        "settings": {
+            "batch_size": BATCH, "num_steps": STEPS, "num_hiddens": HIDDENS,
+            "vocab_size": vocab, "warmup_epochs": args.warmup,
+            "measured_epochs": args.epochs,
+        },
+        "machine": machine(),
+        "gemm_f32": gemm,
+        "models": models,
+        "steps": steps,
+        "ratios": ratios(&models),
+    });
+    let text = serde_json::to_string_pretty(&report)?;
+    if let Some(dir) = args.json.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    d2l::atomic::write_atomic(&args.json, text.as_bytes())
+        .with_context(|| format!("writing {}", args.json.display()))?;
+    if let Some(path) = &args.markdown {
+        d2l::atomic::write_atomic(path, markdown(&report).as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!("{text}");
+    Ok(())
+}
+
+/// Tokens per second of the measured epochs.
+struct Measured {
+    per_epoch: Vec<f64>,
+    median: f64,
+    min: f64,
+    max: f64,
+    peak_rss_mb: Option<f64>,
+}
+
+/// Trains `model` for the warm-up and measured epochs, d2l's loop
+/// (sequential batches, clipping at 1, SGD), and measures its tokens/s and
+/// the peak memory the process reached while it ran.
+fn measure<M: LanguageModel>(
+    model: &mut M,
+    loader: &SeqDataLoader,
+    args: &Args,
+) -> Result<Measured> {
+    reset_peak_rss();
+    let config = TrainConfig {
+        num_epochs: args.warmup + args.epochs,
+        lr: 1.0,
+        clip: 1.0,
+        seed: 0,
+        quiet: true,
+    };
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut per_epoch = Vec::new();
+    for epoch in 1..=config.num_epochs {
+        let (_, tokens_per_sec, _) =
+            train_epoch(model, loader, &config, epoch, &mut rng)?;
+        if epoch > args.warmup {
+            per_epoch.push(tokens_per_sec);
+        }
+    }
+    let mut sorted = per_epoch.clone();
+    sorted.sort_by(f64::total_cmp);
+    Ok(Measured {
+        median: sorted[sorted.len() / 2],
+        min: sorted[0],
+        max: sorted[sorted.len() - 1],
+        per_epoch,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+#[cfg(feature = "torch")]
+fn concise(
+    name: &str,
+    vocab: usize,
+    loader: &SeqDataLoader,
+    args: &Args,
+) -> Result<Measured> {
+    use tch::{Device, Kind};
+    tch::manual_seed(0);
+    let (d, h) = (Device::Cpu, HIDDENS);
+    match name {
+        "gru" => {
+            let mut m =
+                ch_gru::concise::concise_gru(vocab, h, 1, d, Kind::Float);
+            measure(&mut m, loader, args)
+        }
+        "lstm" => {
+            let mut m =
+                ch_lstm::concise::concise_lstm(vocab, h, 1, d, Kind::Float);
+            measure(&mut m, loader, args)
+        }
+        _ => {
+            let mut m =
+                ch_lstm::concise::concise_lstm(vocab, h, 2, d, Kind::Float);
+            measure(&mut m, loader, args)
+        }
+    }
+}
+
+/// Forward FLOPs per token, times 3 for training (see the module docs).
+fn flops_per_token(gates: usize, layers: usize, h: usize, q: usize) -> f64 {
+    let recurrent = 2 * gates * h * h;
+    let above = 2 * gates * h * h * (layers - 1);
+    let output = 2 * h * q;
+    3.0 * (recurrent * layers + above + output) as f64
+}
+
+/// The f32 GEMM rate of ndarray's matrix product (matrixmultiply) on an
+/// `(n, k) × (k, m)` product, in GFLOP/s: the best of several timed runs.
+fn gemm_gflops(n: usize, k: usize, m: usize) -> f64 {
+    let a = Array2::<f32>::from_elem((n, k), 0.5);
+    let b = Array2::<f32>::from_elem((k, m), 0.25);
+    let mut c = Array2::<f32>::zeros((n, m));
+    let flops = 2.0 * (n * k * m) as f64;
+    let reps = ((2e9 / flops) as usize).clamp(3, 20_000);
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let start = Instant::now();
+        for _ in 0..reps {
+            general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+        }
+        best = best.min(start.elapsed().as_secs_f64() / reps as f64);
+    }
+    std::hint::black_box(&c);
+    flops / best / 1e9
+}
+
+/// Microseconds per call of one cell step forward and backward, at d2l's
+/// batch shape with token inputs; the median of `iters` calls.
+fn step_benchmarks(vocab: usize, iters: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut rng = StdRng::seed_from_u64(0);
+    let tokens: Vec<usize> = (0..BATCH).map(|i| i % vocab).collect();
+    let gru = Gru::new(vocab, HIDDENS, Variant::ResetBefore);
+    out.extend(time_step("gru", &gru, 3, &tokens, iters, &mut rng));
+    let lstm = Lstm::new(vocab, HIDDENS);
+    out.extend(time_step("lstm", &lstm, 4, &tokens, iters, &mut rng));
+    out
+}
+
+fn time_step<C: Cell<f32>>(
+    name: &str,
+    cell: &C,
+    gates: usize,
+    tokens: &[usize],
+    iters: usize,
+    rng: &mut StdRng,
+) -> Vec<Value> {
+    let p = cell.init(rng);
+    let x = Input::Tokens(tokens);
+    let state = cell.zero_state(tokens.len());
+    let (next, cache) = cell.step(&p, &x, &state);
+    let d_state = next.clone();
+    let mut g = p.zeros_like();
+    let median_us = |f: &mut dyn FnMut()| {
+        let mut times: Vec<f64> = (0..iters.max(1))
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let forward = median_us(&mut || {
+        std::hint::black_box(cell.step(&p, &x, &state));
+    });
+    let backward = median_us(&mut || {
+        std::hint::black_box(
+            cell.step_backward(&p, &x, &cache, &d_state, &mut g),
+        );
+    });
+    let flops = 2.0 * (tokens.len() * gates * HIDDENS * HIDDENS) as f64;
+    vec![
+        json!({"cell": name, "pass": "forward", "micros": forward,
+               "gflops": flops / forward / 1e3}),
+        json!({"cell": name, "pass": "backward", "micros": backward,
+               "gflops": 2.0 * flops / backward / 1e3}),
+    ]
+}
+
+/// scratch ÷ concise tokens/s, per model, where both ran.
+fn ratios(models: &[Value]) -> Value {
+    let mut out = serde_json::Map::new();
+    for m in models.iter().filter(|m| m["impl"] == "scratch") {
+        let name = m["model"].as_str().unwrap_or_default();
+        let concise = models
+            .iter()
+            .find(|c| c["impl"] == "concise" && c["model"] == name);
+        if let Some(c) = concise {
+            let s = m["tokens_per_sec"]["median"].as_f64().unwrap_or(0.0);
+            let t = c["tokens_per_sec"]["median"].as_f64().unwrap_or(1.0);
+            out.insert(name.to_string(), json!(s / t));
+        }
+    }
+    Value::Object(out)
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    #[cfg(feature = "torch")]
+    let torch_threads = Some(tch::get_num_threads());
+    #[cfg(not(feature = "torch"))]
+    let torch_threads: Option<i32> = None;
+    json!({"cpu": cpu, "cores": cores, "torch_threads": torch_threads})
+}
+
+/// Resets the process's peak RSS (Linux: `5` into `clear_refs`), so that
+/// each model's peak is its own. Elsewhere it does nothing, and the peak
+/// is the process's.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The report as a Markdown table, for the book.
+fn markdown(report: &Value) -> String {
+    let mut s = String::from(
+        "| model | implementation | tokens/s (median) | spread (min–max) | \
+         GFLOP/s | peak RSS |\n|---|---|---|---|---|---|\n",
+    );
+    let empty = Vec::new();
+    for m in report["models"].as_array().unwrap_or(&empty) {
+        let t = &m["tokens_per_sec"];
+        let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+        let rss = m["peak_rss_mb"]
+            .as_f64()
+            .map_or("n/a".to_string(), |r| format!("{r:.0} MB"));
+        s += &format!(
+            "| {} | {} | {:.0} | {:.0}–{:.0} | {:.1} | {} |\n",
+            m["model"].as_str().unwrap_or_default(),
+            m["impl"].as_str().unwrap_or_default(),
+            f(&t["median"]),
+            f(&t["min"]),
+            f(&t["max"]),
+            f(&m["gflops"]),
+            rss
+        );
+    }
+    s
+}
