@@ -114,6 +114,41 @@ pub fn grade(exercise: &Exercise, answers: &Answers) -> Outcome {
     }
 }
 
+/// Grades `exercises` and writes what the checker prints: per exercise
+/// PASS, TODO or FAIL with the reason, then a count. `file` is where the
+/// answers are, for the TODO lines. Returns the text and how many passed.
+pub fn report(
+    exercises: &[&Exercise],
+    answers: &Answers,
+    file: &str,
+) -> (String, usize) {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mut passed = 0;
+    let n = exercises.len();
+    let plural = if n == 1 { "" } else { "s" };
+    let _ = writeln!(out, "checking {n} exercise{plural} in {file}\n");
+    for e in exercises {
+        let (tag, lines) = match grade(e, answers) {
+            Outcome::Passed(what) => {
+                passed += 1;
+                ("PASS", what)
+            }
+            Outcome::NotDone => (
+                "TODO",
+                format!("not done yet: fill in {} in {file}", e.stubs),
+            ),
+            Outcome::Failed(why) => ("FAIL", why),
+        };
+        let _ = writeln!(out, "{tag}  {:<28} {}", e.id, e.title);
+        for line in lines.lines() {
+            let _ = writeln!(out, "      {line}");
+        }
+    }
+    let _ = writeln!(out, "\n{passed} of {n} passed");
+    (out, passed)
+}
+
 fn rng() -> StdRng {
     StdRng::seed_from_u64(7)
 }

@@ -1,7 +1,7 @@
 //! The exercise checker: `cargo run -p exercises`.
 
 use clap::Parser;
-use exercises::checker::{grade, Outcome, EXERCISES};
+use exercises::checker::{report, EXERCISES};
 use exercises::{LEARNER, REFERENCE};
 use std::process::ExitCode;
 
@@ -50,28 +50,8 @@ fn main() -> ExitCode {
     } else {
         (&LEARNER, "exercises/src/learner.rs")
     };
-    println!("checking {} exercises in {file}\n", chosen.len());
-    let mut passed = 0;
-    for e in &chosen {
-        match grade(e, answers) {
-            Outcome::Passed(what) => {
-                passed += 1;
-                println!("PASS  {:<28} {}", e.id, e.title);
-                println!("      {what}");
-            }
-            Outcome::NotDone => {
-                println!("TODO  {:<28} {}", e.id, e.title);
-                println!("      not done yet: fill in {} in {file}", e.stubs);
-            }
-            Outcome::Failed(why) => {
-                println!("FAIL  {:<28} {}", e.id, e.title);
-                for line in why.lines() {
-                    println!("      {line}");
-                }
-            }
-        }
-    }
-    println!("\n{passed} of {} passed", chosen.len());
+    let (text, passed) = report(&chosen, answers, file);
+    print!("{text}");
     if passed == chosen.len() {
         ExitCode::SUCCESS
     } else {

@@ -5,7 +5,7 @@
 use ch_gru::scratch::{GruCache, GruParams};
 use ch_lstm::scratch::LstmCache;
 use exercises::checker::{grade, Outcome, EXERCISES};
-use exercises::{solutions, Answers, GateValues, TwoLayerGru, REFERENCE};
+use exercises::{demo, solutions, Answers, GateValues, TwoLayerGru, REFERENCE};
 use ndarray::Array2;
 
 fn outcome(id: &str, answers: &Answers) -> Outcome {
@@ -45,14 +45,10 @@ fn a_stub_that_calls_todo_is_not_done_rather_than_failed() {
 
 #[test]
 fn a_missing_sigmoid_derivative_names_the_update_gate_gradients() {
-    // ∂L/∂Z instead of ∂L/∂A_z: forgets σ'.
-    fn wrong(cache: &GruCache<f64>, dh: &Array2<f64>) -> Array2<f64> {
-        dh * &(&cache.h_prev - &cache.h_tilde)
-    }
     let why = failure(
         "gru-update-gate-backward",
         &Answers {
-            gru_update_gate_backward: wrong,
+            gru_update_gate_backward: demo::forgets_sigmoid_derivative,
             ..REFERENCE
         },
     );
@@ -60,6 +56,24 @@ fn a_missing_sigmoid_derivative_names_the_update_gate_gradients() {
     {
         assert!(why.contains(name), "no {name} in: {why}");
     }
+}
+
+#[test]
+fn the_report_in_the_book_is_what_the_checker_prints_today() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../book/results/checker-demo.txt"
+    );
+    let today = demo::checker_demo();
+    if std::env::var_os("D2L_BLESS").is_some() {
+        std::fs::write(path, &today).unwrap();
+    }
+    let book = std::fs::read_to_string(path).unwrap_or_default();
+    assert_eq!(
+        book, today,
+        "book/results/checker-demo.txt is stale: run scripts/regenerate-results \
+         or D2L_BLESS=1 cargo test -p exercises"
+    );
 }
 
 #[test]
