@@ -181,6 +181,12 @@ pub struct TrainArgs {
     /// Print only the final lines: no progress bar, no samples.
     #[arg(long)]
     pub quiet: bool,
+    /// CPU threads to train with. The from-scratch model splits each
+    /// minibatch between them (1 runs the code as the chapters show it);
+    /// the concise model hands them to libtorch. [default: 1 for scratch,
+    /// libtorch's own choice for concise]
+    #[arg(long, value_parser = positive_usize)]
+    pub threads: Option<usize>,
 }
 
 /// `generate`: continue a prefix with a trained model.
@@ -319,11 +325,15 @@ pub fn train_and_save<M: LanguageModel>(
     mut meta: BTreeMap<String, String>,
 ) -> Result<History> {
     let (splits, loader) = args.data()?;
+    if let Some(threads) = args.threads {
+        model.set_threads(threads);
+    }
     let start = std::time::Instant::now();
     let mut history =
         train(model, &loader, &splits.valid, &splits.vocab, &args.config())?;
     history.wall_seconds = Some(start.elapsed().as_secs_f64());
     history.peak_rss_mb = peak_rss_mb();
+    history.threads = Some(model.threads());
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut samples = Vec::new();
     for prefix in [PREFIX, "traveller"] {
@@ -398,13 +408,16 @@ pub fn result_table(h: &History) -> String {
         "| measure | value |\n|---|---|\n\
          | training perplexity | {:.2} |\n\
          | validation perplexity | {:.2} |\n\
-         | tokens/s (training, {}) | {:.0} |\n\
+         | tokens/s (training, {}{}) | {:.0} |\n\
          | wall time, {} epochs | {} |\n\
          | peak RSS | {} |\n\
          | lr, clip θ, seed | {}, {}, {} |\n",
         last.train_perplexity,
         last.valid_perplexity,
         h.device,
+        h.threads.map_or(String::new(), |n| {
+            format!(", {n} thread{}", if n == 1 { "" } else { "s" })
+        }),
         h.tokens_per_sec(),
         c.num_epochs,
         wall,

@@ -133,6 +133,7 @@ pub fn bad_input_is_refused(bin: &str, dir: &Path) {
     let d = |name: &str| dir.join(name).to_str().unwrap().to_string();
     fails_with(bin, &["--lr", "-1"], 2, "must be a positive number");
     fails_with(bin, &["--batch-size", "0"], 2, "must be at least 1");
+    fails_with(bin, &["--threads", "0"], 2, "must be at least 1");
     fails_with(bin, &["--device", "tpu"], 2, "possible values");
     fails_with(
         bin,
@@ -184,6 +185,19 @@ macro_rules! chapter_cli_tests {
                 out.to_str().unwrap(),
             ]);
             assert!($crate::clitest::run($bin, &args).status.success());
+        }
+
+        #[test]
+        fn threads_split_the_batch_and_the_result_says_so() {
+            let dir = tempfile::tempdir().unwrap();
+            let a = dir.path().join("a");
+            $crate::clitest::train_and_generate(
+                $bin,
+                &["--quiet", "--threads", "2"],
+                &a,
+            );
+            let result = std::fs::read_to_string(a.join("result.md")).unwrap();
+            assert!(result.contains("cpu, 2 threads"), "{result}");
         }
 
         #[test]

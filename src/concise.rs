@@ -210,6 +210,15 @@ where
             _ => "cpu".to_string(),
         }
     }
+
+    /// libtorch's intra-op threads (for the whole process).
+    fn set_threads(&mut self, threads: usize) {
+        tch::set_num_threads(threads.max(1) as i32);
+    }
+
+    fn threads(&self) -> usize {
+        tch::get_num_threads().max(1) as usize
+    }
 }
 
 /// A parameter's gradient; zeros where backward never reached it.
@@ -382,5 +391,13 @@ where
 
     fn step_logits(&mut self, token: usize, state: &mut R::State) -> Vec<f32> {
         self.model.step_logits(token, state)
+    }
+
+    fn set_threads(&mut self, threads: usize) {
+        self.model.set_threads(threads)
+    }
+
+    fn threads(&self) -> usize {
+        self.model.threads()
     }
 }

@@ -15,6 +15,7 @@ pub mod generate;
 pub mod gradcheck;
 pub mod loss;
 pub mod model;
+pub mod parallel;
 pub mod plot;
 pub mod rnn;
 pub mod train;

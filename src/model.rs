@@ -55,5 +55,14 @@ pub trait LanguageModel {
     fn device(&self) -> String {
         "cpu".to_string()
     }
+
+    /// Asks the model to train with `threads` CPU threads. A model that
+    /// cannot use them keeps its own setting.
+    fn set_threads(&mut self, _threads: usize) {}
+
+    /// The CPU threads the model trains with.
+    fn threads(&self) -> usize {
+        1
+    }
 }
 // ANCHOR_END: language_model

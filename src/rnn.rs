@@ -206,12 +206,12 @@ impl<F: NdFloat> Input<'_, F> {
 /// The cell holds its shape and formulation; its parameters are passed in,
 /// so that a stack of cells is a cell too (its parameters are the list of
 /// its layers' parameters).
-pub trait Cell<F: NdFloat> {
+pub trait Cell<F: NdFloat>: Sync {
     /// Parameters, and their gradients (the same struct).
-    type Params: Tensors<F>;
+    type Params: Tensors<F> + Send + Sync;
     /// The state passed from one step to the next; its gradient has the
     /// same type.
-    type State: Tensors<F>;
+    type State: Tensors<F> + Send;
     /// What the forward step keeps for the backward step.
     type Cache;
 
@@ -364,6 +364,9 @@ pub struct RnnModel<F: NdFloat, C: Cell<F>> {
     /// Gradients of the last [`LanguageModel::forward_backward`].
     pub cell_grads: C::Params,
     pub output_grads: Output<F>,
+    /// Threads that share each minibatch in training; 1 runs the code
+    /// exactly as the chapters show it.
+    pub threads: usize,
 }
 
 /// The inputs of a batch, one token slice per time step (the columns of
@@ -386,45 +389,75 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
             cell,
             params,
             output,
+            threads: 1,
         }
     }
 
-    // ANCHOR: model_forward_backward
     /// Forward over the batch, loss, and backward through time. Returns the
     /// mean loss and the gradient with respect to the initial state;
     /// parameter gradients are left in `self.cell_grads` and
-    /// `self.output_grads`.
+    /// `self.output_grads`. With `threads` > 1 the batch is split between
+    /// threads ([`crate::parallel`]).
     pub fn forward_backward_from(
         &mut self,
         batch: &Batch,
         state: &mut C::State,
     ) -> (f64, C::State) {
-        let (steps, labels) = time_major(batch);
-        let xs: Vec<Input<F>> =
-            steps.iter().map(|s| Input::Tokens(s)).collect();
-        let (hs, caches) = forward_seq(&self.cell, &self.params, &xs, state);
-        let logits = self.output.forward(&hs); // (steps · batch, vocab)
-        let mut d_logits = Array2::zeros(logits.raw_dim());
-        let loss = softmax_cross_entropy(
-            logits.view(),
-            &labels,
-            Some(d_logits.view_mut()),
-        );
-        zero(&mut self.output_grads);
-        zero(&mut self.cell_grads);
-        let dhs = self.output.backward(&hs, &d_logits, &mut self.output_grads);
-        let (d_state0, _) = backward_seq(
-            &self.cell,
-            &self.params,
-            &xs,
-            &caches,
-            dhs.view(),
-            &mut self.cell_grads,
-        );
-        (loss, d_state0)
+        let grads = (&mut self.cell_grads, &mut self.output_grads);
+        if self.threads > 1 && batch.batch_size() > 1 {
+            crate::parallel::forward_backward_split(
+                &self.cell,
+                &self.params,
+                &self.output,
+                batch,
+                state,
+                grads,
+                self.threads,
+            )
+        } else {
+            forward_backward(
+                &self.cell,
+                &self.params,
+                &self.output,
+                batch,
+                state,
+                grads,
+            )
+        }
     }
-    // ANCHOR_END: model_forward_backward
 }
+
+// ANCHOR: model_forward_backward
+/// Forward over the batch, loss, and backward through time: the whole
+/// minibatch computation of a model made of `cell` (with `params`) and the
+/// output layer. Returns the mean loss and the gradient with respect to
+/// the initial state, and leaves the parameter gradients in `grads`.
+pub fn forward_backward<F: NdFloat, C: Cell<F>>(
+    cell: &C,
+    params: &C::Params,
+    output: &Output<F>,
+    batch: &Batch,
+    state: &mut C::State,
+    (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
+) -> (f64, C::State) {
+    let (steps, labels) = time_major(batch);
+    let xs: Vec<Input<F>> = steps.iter().map(|s| Input::Tokens(s)).collect();
+    let (hs, caches) = forward_seq(cell, params, &xs, state);
+    let logits = output.forward(&hs); // (steps · batch, vocab)
+    let mut d_logits = Array2::zeros(logits.raw_dim());
+    let loss = softmax_cross_entropy(
+        logits.view(),
+        &labels,
+        Some(d_logits.view_mut()),
+    );
+    zero(output_grads);
+    zero(cell_grads);
+    let dhs = output.backward(&hs, &d_logits, output_grads);
+    let (d_state0, _) =
+        backward_seq(cell, params, &xs, &caches, dhs.view(), cell_grads);
+    (loss, d_state0)
+}
+// ANCHOR_END: model_forward_backward
 
 impl<F: NdFloat, C: Cell<F>> LanguageModel for RnnModel<F, C> {
     type State = C::State;
@@ -435,6 +468,14 @@ impl<F: NdFloat, C: Cell<F>> LanguageModel for RnnModel<F, C> {
 
     fn forward_backward(&mut self, batch: &Batch, state: &mut C::State) -> f64 {
         self.forward_backward_from(batch, state).0
+    }
+
+    fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    fn threads(&self) -> usize {
+        self.threads
     }
 
     fn loss(&mut self, batch: &Batch, state: &mut C::State) -> f64 {

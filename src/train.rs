@@ -61,6 +61,9 @@ pub struct History {
     /// The process's peak resident memory in MB, where Linux reports it.
     #[serde(default)]
     pub peak_rss_mb: Option<f64>,
+    /// The CPU threads the model trained with.
+    #[serde(default)]
+    pub threads: Option<usize>,
 }
 
 impl History {
@@ -244,6 +247,7 @@ pub fn train<M: LanguageModel>(
         samples: Vec::new(),
         wall_seconds: None,
         peak_rss_mb: None,
+        threads: None,
     };
     let (batch_size, num_steps) = (loader.batch_size(), loader.num_steps());
     let bar = progress_bar(config.num_epochs, config.quiet);

@@ -50,6 +50,11 @@ struct Args {
     /// Models to run, comma-separated: gru, lstm, lstm2 (2-layer LSTM).
     #[arg(long, value_delimiter = ',', default_value = "gru,lstm,lstm2")]
     models: Vec<String>,
+    /// Thread counts for the scratch models, comma-separated (each
+    /// minibatch is split between the threads) [default: 1 and every
+    /// core].
+    #[arg(long, value_delimiter = ',')]
+    threads: Vec<usize>,
     /// Calls per step micro-benchmark.
     #[arg(long, default_value_t = 300)]
     step_iters: usize,
@@ -74,6 +79,15 @@ fn main() -> Result<()> {
         );
     }
     anyhow::ensure!(args.epochs > 0, "--epochs must be at least 1");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut threads = args.threads.clone();
+    if threads.is_empty() {
+        threads = if cores > 1 { vec![1, cores] } else { vec![1] };
+    }
+    anyhow::ensure!(
+        threads.iter().all(|&t| t > 0),
+        "--threads: every count must be at least 1"
+    );
     let splits = load_splits_time_machine(Some(10_000), 5_000)?;
     let loader = SeqDataLoader::new(
         splits.train.clone(),
@@ -100,31 +114,37 @@ fn main() -> Result<()> {
         };
         let flops = flops_per_token(gates, layers, HIDDENS, vocab);
         let mut runs = Vec::new();
-        let mut rng = StdRng::seed_from_u64(0);
-        let scratch = match name.as_str() {
-            "gru" => {
-                let cell = Gru::new(vocab, HIDDENS, Variant::ResetBefore);
-                let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
-                measure(&mut m, &loader, &args)?
-            }
-            "lstm" => {
-                let cell = Lstm::new(vocab, HIDDENS);
-                let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
-                measure(&mut m, &loader, &args)?
-            }
-            _ => {
-                let cell: Stack<Lstm> = stack(2, vocab, HIDDENS, Lstm::new);
-                let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
-                measure(&mut m, &loader, &args)?
-            }
-        };
-        runs.push(("scratch", scratch));
+        for &t in &threads {
+            let mut rng = StdRng::seed_from_u64(0);
+            let scratch = match name.as_str() {
+                "gru" => {
+                    let cell = Gru::new(vocab, HIDDENS, Variant::ResetBefore);
+                    let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
+                    m.threads = t;
+                    measure(&mut m, &loader, &args)?
+                }
+                "lstm" => {
+                    let cell = Lstm::new(vocab, HIDDENS);
+                    let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
+                    m.threads = t;
+                    measure(&mut m, &loader, &args)?
+                }
+                _ => {
+                    let cell: Stack<Lstm> = stack(2, vocab, HIDDENS, Lstm::new);
+                    let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
+                    m.threads = t;
+                    measure(&mut m, &loader, &args)?
+                }
+            };
+            runs.push(("scratch", scratch));
+        }
         #[cfg(feature = "torch")]
         runs.push(("concise", concise(name, vocab, &loader, &args)?));
         for (imp, r) in runs {
             eprintln!(
-                "{name:>5} {imp:<8} {:>8.0} tokens/s (median of {}), {:.1} \
-                 GFLOP/s",
+                "{name:>5} {imp:<8} {} thread(s) {:>8.0} tokens/s (median of \
+                 {}), {:.1} GFLOP/s",
+                r.threads,
                 r.median,
                 r.per_epoch.len(),
                 r.median * flops / 1e9
@@ -132,6 +152,7 @@ fn main() -> Result<()> {
             models.push(json!({
                 "model": name,
                 "impl": imp,
+                "threads": r.threads,
                 "tokens_per_sec": {
                     "median": r.median, "min": r.min, "max": r.max,
                     "per_epoch": r.per_epoch,
@@ -174,6 +195,7 @@ fn main() -> Result<()> {
 /// Tokens per second of the measured epochs.
 struct Measured {
     per_epoch: Vec<f64>,
+    threads: usize,
     median: f64,
     min: f64,
     max: f64,
@@ -212,6 +234,7 @@ fn measure<M: LanguageModel>(
         min: sorted[0],
         max: sorted[sorted.len() - 1],
         per_epoch,
+        threads: model.threads(),
         peak_rss_mb: peak_rss_mb(),
     })
 }
@@ -328,18 +351,20 @@ fn time_step<C: Cell<f32>>(
     ]
 }
 
-/// scratch ÷ concise tokens/s, per model, where both ran.
+/// scratch ÷ concise tokens/s, per model and scratch thread count, where
+/// both ran: `{"gru": {"1": 1.2, "2": 2.1}, ...}`.
 fn ratios(models: &[Value]) -> Value {
     let mut out = serde_json::Map::new();
+    let median = |m: &Value| m["tokens_per_sec"]["median"].as_f64();
     for m in models.iter().filter(|m| m["impl"] == "scratch") {
         let name = m["model"].as_str().unwrap_or_default();
         let concise = models
             .iter()
             .find(|c| c["impl"] == "concise" && c["model"] == name);
-        if let Some(c) = concise {
-            let s = m["tokens_per_sec"]["median"].as_f64().unwrap_or(0.0);
-            let t = c["tokens_per_sec"]["median"].as_f64().unwrap_or(1.0);
-            out.insert(name.to_string(), json!(s / t));
+        if let (Some(s), Some(t)) = (median(m), concise.and_then(median)) {
+            let entry =
+                out.entry(name.to_string()).or_insert_with(|| json!({}));
+            entry[m["threads"].to_string()] = json!(s / t);
         }
     }
     Value::Object(out)
@@ -373,8 +398,8 @@ fn reset_peak_rss() {
 /// The report as a Markdown table, for the book.
 fn markdown(report: &Value) -> String {
     let mut s = String::from(
-        "| model | implementation | tokens/s (median) | spread (min–max) | \
-         GFLOP/s | peak RSS |\n|---|---|---|---|---|---|\n",
+        "| model | implementation | threads | tokens/s (median) | spread \
+         (min–max) | GFLOP/s | peak RSS |\n|---|---|---|---|---|---|---|\n",
     );
     let empty = Vec::new();
     for m in report["models"].as_array().unwrap_or(&empty) {
@@ -384,9 +409,10 @@ fn markdown(report: &Value) -> String {
             .as_f64()
             .map_or("n/a".to_string(), |r| format!("{r:.0} MB"));
         s += &format!(
-            "| {} | {} | {:.0} | {:.0}–{:.0} | {:.1} | {} |\n",
+            "| {} | {} | {} | {:.0} | {:.0}–{:.0} | {:.1} | {} |\n",
             m["model"].as_str().unwrap_or_default(),
             m["impl"].as_str().unwrap_or_default(),
+            m["threads"],
             f(&t["median"]),
             f(&t["min"]),
             f(&t["max"]),
