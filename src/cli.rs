@@ -398,6 +398,7 @@ pub fn peak_rss_mb() -> Option<f64> {
 pub fn result_table(h: &History) -> String {
     let c = &h.config;
     let last = h.last();
+    let best = h.best_valid();
     let rss = h
         .peak_rss_mb
         .map_or("n/a".to_string(), |m| format!("{m:.0} MB"));
@@ -408,12 +409,15 @@ pub fn result_table(h: &History) -> String {
         "| measure | value |\n|---|---|\n\
          | training perplexity | {:.2} |\n\
          | validation perplexity | {:.2} |\n\
+         | best validation perplexity (epoch) | {:.2} ({}) |\n\
          | tokens/s (training, {}{}) | {:.0} |\n\
          | wall time, {} epochs | {} |\n\
          | peak RSS | {} |\n\
          | lr, clip θ, seed | {}, {}, {} |\n",
         last.train_perplexity,
         last.valid_perplexity,
+        best.valid_perplexity,
+        best.epoch,
         h.device,
         h.threads.map_or(String::new(), |n| {
             format!(", {n} thread{}", if n == 1 { "" } else { "s" })

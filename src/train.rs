@@ -75,6 +75,18 @@ impl History {
         self.epochs.last().expect("History::last: no epoch ran")
     }
 
+    /// The epoch with the lowest validation perplexity: where early
+    /// stopping would have stopped.
+    ///
+    /// # Panics
+    /// If no epoch ran.
+    pub fn best_valid(&self) -> &EpochMetrics {
+        self.epochs
+            .iter()
+            .min_by(|a, b| a.valid_perplexity.total_cmp(&b.valid_perplexity))
+            .expect("History::best_valid: no epoch ran")
+    }
+
     /// Training tokens per second over the whole run.
     pub fn tokens_per_sec(&self) -> f64 {
         let secs: f64 = self.epochs.iter().map(|e| e.train_seconds).sum();

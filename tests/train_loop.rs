@@ -101,3 +101,31 @@ fn a_nan_stops_training_with_a_clear_error() {
     let bad = model.w.iter().filter(|v| !v.is_finite()).count();
     assert_eq!(bad, 1);
 }
+
+#[test]
+fn best_valid_is_the_epoch_with_the_lowest_validation_perplexity() {
+    use d2l::train::{EpochMetrics, History};
+    let epoch = |epoch, valid_perplexity| EpochMetrics {
+        epoch,
+        train_perplexity: 2.0,
+        valid_perplexity,
+        tokens_per_sec: 1.0,
+        train_seconds: 1.0,
+    };
+    let h = History {
+        config: config(3, 1.0),
+        device: "cpu".into(),
+        epochs: vec![epoch(1, 9.0), epoch(2, 4.5), epoch(3, 6.0)],
+        samples: Vec::new(),
+        wall_seconds: None,
+        peak_rss_mb: None,
+        threads: None,
+    };
+    assert_eq!(h.best_valid().epoch, 2);
+    let table = d2l::cli::result_table(&h);
+    assert!(
+        table.contains("| best validation perplexity (epoch) | 4.50 (2) |"),
+        "{table}"
+    );
+    assert!(table.contains("| wall time, 3 epochs | n/a |"), "{table}");
+}

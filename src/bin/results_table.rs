@@ -33,19 +33,22 @@ fn main() -> Result<()> {
         runs.push((name.to_string(), h));
     }
     println!(
-        "| model | training perplexity | validation perplexity | \
-         tokens/s | wall time | peak RSS | epochs |"
+        "| model | training perplexity | validation perplexity | best \
+         validation (epoch) | tokens/s | wall time | peak RSS | epochs |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let or_na = |v: Option<f64>, unit: &str| {
         v.map_or("n/a".to_string(), |v| format!("{v:.0} {unit}"))
     };
     for (name, h) in &runs {
         let last = h.last();
+        let best = h.best_valid();
         println!(
-            "| {name} | {:.2} | {:.2} | {:.0} | {} | {} | {} |",
+            "| {name} | {:.2} | {:.2} | {:.2} ({}) | {:.0} | {} | {} | {} |",
             last.train_perplexity,
             last.valid_perplexity,
+            best.valid_perplexity,
+            best.epoch,
             h.tokens_per_sec(),
             or_na(h.wall_seconds, "s"),
             or_na(h.peak_rss_mb, "MB"),
