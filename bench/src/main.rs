@@ -169,6 +169,7 @@ fn main() -> Result<()> {
                 "flops_per_token": flops,
                 "gflops": r.median * flops / 1e9,
                 "peak_rss_mb": r.peak_rss_mb,
+                "rss_before_mb": r.rss_before_mb,
             }));
         }
     }
@@ -205,6 +206,9 @@ fn main() -> Result<()> {
 struct Measured {
     per_epoch: Vec<f64>,
     threads: usize,
+    /// The process's memory when the model started: libtorch alone, when
+    /// it is linked in, holds a few hundred MB.
+    rss_before_mb: Option<f64>,
     median: f64,
     min: f64,
     max: f64,
@@ -220,6 +224,7 @@ fn measure<M: LanguageModel>(
     args: &Args,
 ) -> Result<Measured> {
     reset_peak_rss();
+    let rss_before_mb = current_rss_mb();
     let config = TrainConfig {
         num_epochs: args.warmup + args.epochs,
         lr: 1.0,
@@ -244,6 +249,7 @@ fn measure<M: LanguageModel>(
         max: sorted[sorted.len() - 1],
         per_epoch,
         threads: model.threads(),
+        rss_before_mb,
         peak_rss_mb: peak_rss_mb(),
     })
 }
@@ -582,6 +588,14 @@ fn machine() -> Value {
     json!({"cpu": cpu, "cores": cores, "torch_threads": torch_threads})
 }
 
+/// The process's resident memory now, in MB (Linux's `VmRSS`).
+fn current_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
 /// Resets the process's peak RSS (Linux: `5` into `clear_refs`), so that
 /// each model's peak is its own. Elsewhere it does nothing, and the peak
 /// is the process's.
@@ -593,12 +607,17 @@ fn reset_peak_rss() {
 fn markdown(report: &Value) -> String {
     let mut s = String::from(
         "| model | implementation | threads | tokens/s (median) | spread \
-         (min–max) | GFLOP/s | peak RSS |\n|---|---|---|---|---|---|---|\n",
+         (min–max) | GFLOP/s | peak RSS of the process |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     let empty = Vec::new();
     for m in report["models"].as_array().unwrap_or(&empty) {
         let t = &m["tokens_per_sec"];
         let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+        // With libtorch linked in, the process holds its few hundred MB
+        // from the start, and freed memory stays resident from one model
+        // to the next: a model's own footprint is best read from a
+        // training run of its own (result.md).
         let rss = m["peak_rss_mb"]
             .as_f64()
             .map_or("n/a".to_string(), |r| format!("{r:.0} MB"));
@@ -612,6 +631,14 @@ fn markdown(report: &Value) -> String {
             f(&t["max"]),
             f(&m["gflops"]),
             rss
+        );
+    }
+    s += "\n| matrix product (f32, one thread) | GFLOP/s |\n|---|---|\n";
+    for g in report["gemm_f32"].as_array().unwrap_or(&empty) {
+        s += &format!(
+            "| {} | {:.1} |\n",
+            g["shape"].as_str().unwrap_or_default().replace('x', " × "),
+            g["gflops"].as_f64().unwrap_or(f64::NAN)
         );
     }
     s
