@@ -154,6 +154,7 @@ impl Downloader {
         self.fetch_file(file, sha1)
     }
 
+    // ANCHOR: fetch_file
     /// Returns `cache_dir/file`, downloading `base_url/file` when the cache
     /// has no copy whose SHA-1 is `sha1`.
     pub fn fetch_file(
@@ -177,6 +178,7 @@ impl Downloader {
         self.download(&url, sha1, &target)?;
         Ok(target)
     }
+    // ANCHOR_END: fetch_file
 
     fn download(
         &self,
@@ -208,6 +210,7 @@ impl Downloader {
                 cache: self.cache_dir.clone(),
             });
         }
+        // ANCHOR: download_verify
         // The temporary file lives in the cache folder so that the final
         // rename is atomic; it is deleted when dropped on any error path.
         let mut tmp = tempfile::NamedTempFile::new_in(&self.cache_dir)
@@ -248,6 +251,7 @@ impl Downloader {
             path: target.to_path_buf(),
             source: e.error,
         })?;
+        // ANCHOR_END: download_verify
         Ok(())
     }
 }

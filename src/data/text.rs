@@ -85,6 +85,7 @@ impl Vocab {
     /// The index of the unknown token.
     pub const UNK: usize = 0;
 
+    // ANCHOR: vocab_new
     /// Builds a vocabulary from lines of tokens.
     pub fn new(
         tokens: &[Vec<String>],
@@ -127,6 +128,7 @@ impl Vocab {
             token_freqs,
         }
     }
+    // ANCHOR_END: vocab_new
 
     /// Rebuilds a vocabulary from its index → token list, as stored in a
     /// checkpoint. Frequencies are not stored, so `token_freqs` is empty.

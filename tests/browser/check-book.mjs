@@ -41,15 +41,18 @@ const server = createServer(async (req, res) => {
 await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
 const base = `http://127.0.0.1:${server.address().port}`;
 
+// Every page of book/SUMMARY.md, unless pages are named on the command line.
+const summary = await readFile(join(root, "book", "SUMMARY.md"), "utf8");
 const pages = process.argv.slice(2);
 if (pages.length === 0) {
-  pages.push("introduction.html", "notation.html", "data-and-training.html",
-    "gru.html", "lstm.html", "deep-rnn.html", "exercises.html",
-    "results.html", "appendix.html");
+  for (const m of summary.matchAll(/\]\(([^)]+)\.md\)/g)) pages.push(`${m[1]}.html`);
 }
-// Pages that must contain equations.
-const withMath = new Set(["notation.html", "data-and-training.html",
-  "gru.html", "lstm.html", "deep-rnn.html"]);
+// A page whose source has TeX in it must show rendered equations.
+const hasMath = async (page) => {
+  const md = await readFile(join(root, "book", page.replace(/\.html$/, ".md")), "utf8")
+    .catch(() => "");
+  return /\$[^\s$]/.test(md);
+};
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -91,7 +94,7 @@ try {
         katexFont: document.fonts.check("16px KaTeX_Main"),
       };
     });
-    if (withMath.has(name) && r.katex === 0) fail("no rendered equation (.katex)");
+    if (await hasMath(name) && r.katex === 0) fail("no rendered equation (.katex)");
     if (r.katex > 0 && !r.katexFont) fail("KaTeX's font did not load");
     for (const e of r.katexErrors) fail(`KaTeX error: ${e}`);
     if (r.rawMath > 0) fail(`${r.rawMath} raw $$ left in the text`);
