@@ -87,7 +87,8 @@ pub fn check_tensors<T: Tensors<f64>>(
 }
 
 /// Checks every gradient of `model` on `batch` from `state0`: the cell's
-/// parameters, the output layer's and the initial state's.
+/// parameters, the output layer's and the initial state's, on the model's
+/// path (`model.path`).
 pub fn check_model<C>(
     model: &RnnModel<f64, C>,
     batch: &Batch,

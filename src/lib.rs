@@ -11,8 +11,10 @@ pub mod clitest;
 #[cfg(feature = "torch")]
 pub mod concise;
 pub mod data;
+pub mod fast;
 pub mod generate;
 pub mod gradcheck;
+pub mod kernel;
 pub mod loss;
 pub mod model;
 pub mod parallel;

@@ -64,5 +64,13 @@ pub trait LanguageModel {
     fn threads(&self) -> usize {
         1
     }
+
+    /// Asks a from-scratch model to train on `path`; others ignore it.
+    fn set_path(&mut self, _path: crate::rnn::CodePath) {}
+
+    /// The from-scratch model's path; `None` for a model that has none.
+    fn path(&self) -> Option<crate::rnn::CodePath> {
+        None
+    }
 }
 // ANCHOR_END: language_model

@@ -15,7 +15,10 @@
 //! thread to rounding (a test checks 10⁻¹² in f64).
 
 use crate::data::Batch;
-use crate::rnn::{forward_backward, scale, zero, Cell, Output, Tensors};
+use crate::rnn::{
+    forward_backward, forward_backward_fast, scale, zero, Cell, CodePath,
+    Output, Tensors,
+};
 use ndarray::{s, Axis, NdFloat};
 use std::ops::Range;
 
@@ -82,8 +85,12 @@ pub fn forward_backward_split<F: NdFloat, C: Cell<F>>(
     batch: &Batch,
     state: &mut C::State,
     (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
-    threads: usize,
+    (threads, path): (usize, CodePath),
 ) -> (f64, C::State) {
+    let run = match path {
+        CodePath::Teaching => forward_backward,
+        CodePath::Fast => forward_backward_fast,
+    };
     let n = batch.batch_size();
     let blocks = row_blocks(n, threads);
     let results: Vec<_> = std::thread::scope(|scope| {
@@ -98,7 +105,7 @@ pub fn forward_backward_split<F: NdFloat, C: Cell<F>>(
                 let mut state = take_rows(state, zeros, rows);
                 scope.spawn(move || {
                     let mut grads = (params.zeros_like(), output.zeros_like());
-                    let (loss, d_state0) = forward_backward(
+                    let (loss, d_state0) = run(
                         cell,
                         params,
                         output,

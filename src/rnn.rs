@@ -200,6 +200,69 @@ impl<F: NdFloat> Input<'_, F> {
 }
 // ANCHOR_END: input
 
+// ANCHOR: seq
+/// A whole sequence of inputs at once, time-major: `x` holds the
+/// `steps · batch` tokens (or rows) of every step, step 0's first, so that
+/// row `t · batch + i` is sequence `i` at step `t`, like the hidden states
+/// [`forward_seq`] returns.
+#[derive(Debug, Clone, Copy)]
+pub struct Seq<'a, F> {
+    pub x: Input<'a, F>,
+    pub batch: usize,
+}
+// ANCHOR_END: seq
+
+impl<'a, F: NdFloat> Seq<'a, F> {
+    /// # Panics
+    /// If the rows of `x` do not make whole steps of `batch` rows.
+    pub fn new(x: Input<'a, F>, batch: usize) -> Self {
+        let rows = x.batch_size();
+        assert!(
+            batch > 0 && rows % batch == 0,
+            "{rows} input rows do not make whole steps of {batch} sequences"
+        );
+        Self { x, batch }
+    }
+
+    /// The same sequence, borrowed for a shorter time.
+    pub fn reborrow(&self) -> Seq<'_, F> {
+        Seq {
+            x: self.x.reborrow(),
+            batch: self.batch,
+        }
+    }
+
+    /// The number of time steps.
+    pub fn num_steps(&self) -> usize {
+        self.x.batch_size() / self.batch
+    }
+
+    /// The input of each time step, for the step-by-step loops.
+    pub fn steps(&self) -> Vec<Input<'_, F>> {
+        let b = self.batch;
+        (0..self.num_steps())
+            .map(|t| match &self.x {
+                Input::Tokens(tokens) => {
+                    Input::Tokens(&tokens[t * b..(t + 1) * b])
+                }
+                Input::Dense(x) => {
+                    Input::Dense(x.slice(ndarray::s![t * b..(t + 1) * b, ..]))
+                }
+            })
+            .collect()
+    }
+}
+
+/// What a sequence's backward pass returns: the gradient with respect to
+/// the initial state, and, for a dense input, with respect to every row of
+/// it (`steps · batch` rows, like the input).
+pub type SeqGrads<F, S> = (S, Option<Array2<F>>);
+
+/// The part of the model above the recurrent layer, as the fast path sees
+/// it: it receives the hidden states of every step and returns the
+/// gradient of the loss with respect to them.
+pub type Head<'h, F> = dyn FnMut(ArrayView2<'_, F>) -> Array2<F> + 'h;
+
 // ANCHOR: cell
 /// A recurrent cell: one time step forward, and the same step backward.
 ///
@@ -249,6 +312,51 @@ pub trait Cell<F: NdFloat>: Sync {
         d_state: &Self::State,
         grads: &mut Self::Params,
     ) -> (Self::State, Option<Array2<F>>);
+
+    /// The whole sequence forward, from `state`, leaving `state` at the
+    /// last step; returns the hidden states of every step, stacked like
+    /// [`forward_seq`]'s. The default is [`forward_seq`] itself; a cell
+    /// with a fast path ("Making it fast") overrides it.
+    fn seq_forward(
+        &self,
+        p: &Self::Params,
+        xs: &Seq<'_, F>,
+        state: &mut Self::State,
+    ) -> Array2<F>
+    where
+        Self: Sized,
+    {
+        forward_seq(self, p, &xs.steps(), state).0
+    }
+
+    /// The whole sequence forward, then `head` (hidden states → their
+    /// gradient), then the whole sequence backward. Adds the parameter
+    /// gradients into `grads`. The default is [`forward_seq`] and
+    /// [`backward_seq`], the loops the chapters teach; a cell with a fast
+    /// path overrides it with a computation of the same numbers.
+    fn seq_forward_backward(
+        &self,
+        p: &Self::Params,
+        xs: &Seq<'_, F>,
+        state: &mut Self::State,
+        head: &mut Head<'_, F>,
+        grads: &mut Self::Params,
+    ) -> SeqGrads<F, Self::State>
+    where
+        Self: Sized,
+    {
+        let steps = xs.steps();
+        let (hs, caches) = forward_seq(self, p, &steps, state);
+        let dhs = head(hs.view());
+        let (d_state0, dxs) =
+            backward_seq(self, p, &steps, &caches, dhs.view(), grads);
+        let dxs: Option<Vec<Array2<F>>> = dxs.into_iter().collect();
+        let dx = dxs.filter(|d| !d.is_empty()).map(|d| {
+            let views: Vec<_> = d.iter().map(Array2::view).collect();
+            ndarray::concatenate(Axis(0), &views).expect("one shape per step")
+        });
+        (d_state0, dx)
+    }
 }
 // ANCHOR_END: cell
 
@@ -367,6 +475,34 @@ pub struct RnnModel<F: NdFloat, C: Cell<F>> {
     /// Threads that share each minibatch in training; 1 runs the code
     /// exactly as the chapters show it.
     pub threads: usize,
+    /// The step-by-step loops the chapters teach, or the cell's fast path.
+    pub path: CodePath,
+}
+
+// ANCHOR: path
+/// Which computation trains a from-scratch model. Both compute the same
+/// numbers, up to the order of floating-point sums (tests check 10⁻¹² in
+/// f64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CodePath {
+    /// [`forward_seq`] and [`backward_seq`]: one call of the cell's `step`
+    /// and `step_backward` per time step, as the chapters show them.
+    Teaching,
+    /// The cell's [`Cell::seq_forward_backward`]: the whole sequence at
+    /// once, with fused gates and weight gradients summed over all steps
+    /// in one matrix product ("Making it fast").
+    #[default]
+    Fast,
+}
+// ANCHOR_END: path
+
+impl CodePath {
+    pub fn name(self) -> &'static str {
+        match self {
+            CodePath::Teaching => "teaching",
+            CodePath::Fast => "fast",
+        }
+    }
 }
 
 /// The inputs of a batch, one token slice per time step (the columns of
@@ -390,6 +526,7 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
             params,
             output,
             threads: 1,
+            path: CodePath::default(),
         }
     }
 
@@ -412,17 +549,14 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
                 batch,
                 state,
                 grads,
-                self.threads,
+                (self.threads, self.path),
             )
         } else {
-            forward_backward(
-                &self.cell,
-                &self.params,
-                &self.output,
-                batch,
-                state,
-                grads,
-            )
+            let run = match self.path {
+                CodePath::Teaching => forward_backward,
+                CodePath::Fast => forward_backward_fast,
+            };
+            run(&self.cell, &self.params, &self.output, batch, state, grads)
         }
     }
 }
@@ -459,6 +593,42 @@ pub fn forward_backward<F: NdFloat, C: Cell<F>>(
 }
 // ANCHOR_END: model_forward_backward
 
+// ANCHOR: model_forward_backward_fast
+/// [`forward_backward`] on the fast path: the same arguments and results,
+/// but the cell runs the whole sequence at once
+/// ([`Cell::seq_forward_backward`]), and the output layer and the loss run
+/// in between, as its `head`.
+pub fn forward_backward_fast<F: NdFloat, C: Cell<F>>(
+    cell: &C,
+    params: &C::Params,
+    output: &Output<F>,
+    batch: &Batch,
+    state: &mut C::State,
+    (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
+) -> (f64, C::State) {
+    let tokens: Vec<usize> = batch.x.t().iter().copied().collect();
+    let labels: Vec<usize> = batch.y.t().iter().copied().collect();
+    let xs = Seq::new(Input::Tokens(&tokens), batch.batch_size());
+    zero(output_grads);
+    zero(cell_grads);
+    let mut loss = 0.0;
+    let mut head = |hs: ArrayView2<'_, F>| {
+        let hs = hs.to_owned();
+        let logits = output.forward(&hs);
+        let mut d_logits = Array2::zeros(logits.raw_dim());
+        loss = softmax_cross_entropy(
+            logits.view(),
+            &labels,
+            Some(d_logits.view_mut()),
+        );
+        output.backward(&hs, &d_logits, output_grads)
+    };
+    let (d_state0, _) =
+        cell.seq_forward_backward(params, &xs, state, &mut head, cell_grads);
+    (loss, d_state0)
+}
+// ANCHOR_END: model_forward_backward_fast
+
 impl<F: NdFloat, C: Cell<F>> LanguageModel for RnnModel<F, C> {
     type State = C::State;
 
@@ -478,11 +648,28 @@ impl<F: NdFloat, C: Cell<F>> LanguageModel for RnnModel<F, C> {
         self.threads
     }
 
+    fn set_path(&mut self, path: CodePath) {
+        self.path = path;
+    }
+
+    fn path(&self) -> Option<CodePath> {
+        Some(self.path)
+    }
+
     fn loss(&mut self, batch: &Batch, state: &mut C::State) -> f64 {
         let (steps, labels) = time_major(batch);
-        let xs: Vec<Input<F>> =
-            steps.iter().map(|s| Input::Tokens(s)).collect();
-        let (hs, _) = forward_seq(&self.cell, &self.params, &xs, state);
+        let hs = match self.path {
+            CodePath::Teaching => {
+                let xs: Vec<Input<F>> =
+                    steps.iter().map(|s| Input::Tokens(s)).collect();
+                forward_seq(&self.cell, &self.params, &xs, state).0
+            }
+            CodePath::Fast => {
+                let tokens = steps.concat();
+                let xs = Seq::new(Input::Tokens(&tokens), batch.batch_size());
+                self.cell.seq_forward(&self.params, &xs, state)
+            }
+        };
         softmax_cross_entropy(self.output.forward(&hs).view(), &labels, None)
     }
 

@@ -1,14 +1,15 @@
 //! Backpropagation through the layers and through time, checked against
 //! central finite differences in f64: every parameter of every layer, the
 //! output layer, and the initial state of every layer, for stacks of GRU
-//! and LSTM cells of 2 and 3 layers.
+//! and LSTM cells of 2 and 3 layers, on the teaching path and on the
+//! fast path.
 
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use d2l::data::Batch;
 use d2l::gradcheck::{assert_checks, check_model, randomize};
-use d2l::rnn::{Cell, RnnModel};
+use d2l::rnn::{Cell, CodePath, RnnModel};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -33,17 +34,22 @@ fn check<C: Cell<f64> + Clone>(
     };
     let mut state = model.cell.zero_state(BATCH);
     randomize(&mut state, 0.5, &mut rng);
-    let checks = check_model(&model, &batch, &state);
-    // Every tensor of every layer, the output layer, every initial state.
-    let states = state
-        .iter()
-        .map(|s| d2l::rnn::Tensors::named(s).len())
-        .sum::<usize>();
-    assert_eq!(checks.len(), layers * per_layer + 2 + states);
-    for l in 0..layers {
-        assert!(checks.iter().any(|c| c.name.starts_with(&format!("l{l}."))));
+    for path in [CodePath::Teaching, CodePath::Fast] {
+        model.path = path;
+        let checks = check_model(&model, &batch, &state);
+        // Every tensor of every layer, the output layer, every initial
+        // state.
+        let states = state
+            .iter()
+            .map(|s| d2l::rnn::Tensors::named(s).len())
+            .sum::<usize>();
+        assert_eq!(checks.len(), layers * per_layer + 2 + states);
+        for l in 0..layers {
+            let layer = format!("l{l}.");
+            assert!(checks.iter().any(|c| c.name.starts_with(&layer)));
+        }
+        assert_checks(&checks, 1e-6);
     }
-    assert_checks(&checks, 1e-6);
 }
 
 #[test]

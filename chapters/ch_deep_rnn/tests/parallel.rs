@@ -1,7 +1,8 @@
 //! Splitting a minibatch between threads (`RnnModel::threads`) changes only
 //! the order of the sums: loss, every gradient, the final state and the
 //! initial state's gradient agree with one thread to 1e-12 in f64, for a
-//! GRU, an LSTM and a 2-layer LSTM stack, with blocks of unequal size.
+//! GRU, an LSTM and a 2-layer LSTM stack, with blocks of unequal size, on
+//! the teaching path and on the fast path.
 
 use ch_deep_rnn::scratch::stack;
 use ch_gru::scratch::{Gru, Variant};
@@ -9,7 +10,7 @@ use ch_lstm::scratch::Lstm;
 use d2l::agreement::fixture_batch;
 use d2l::gradcheck::randomize;
 use d2l::parallel::row_blocks;
-use d2l::rnn::{Cell, RnnModel, Tensors};
+use d2l::rnn::{Cell, CodePath, RnnModel, Tensors};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -33,10 +34,17 @@ fn max_diff<T: Tensors<f64>>(a: &T, b: &T) -> f64 {
 }
 
 fn agrees<C: Cell<f64> + Clone>(cell: C) {
+    for path in [CodePath::Teaching, CodePath::Fast] {
+        agrees_on(cell.clone(), path);
+    }
+}
+
+fn agrees_on<C: Cell<f64> + Clone>(cell: C, path: CodePath) {
     let mut rng = StdRng::seed_from_u64(3);
     let mut one = RnnModel::new(cell, VOCAB, &mut rng);
     randomize(&mut one.params, 0.5, &mut rng);
     randomize(&mut one.output, 0.5, &mut rng);
+    one.path = path;
     let batch = fixture_batch(BATCH, STEPS, VOCAB);
     let mut state0 = one.cell.zero_state(BATCH);
     randomize(&mut state0, 0.5, &mut rng);
@@ -62,7 +70,10 @@ fn agrees<C: Cell<f64> + Clone>(cell: C) {
             ("initial state's gradient", max_diff(&d, &d1)),
         ];
         for (what, diff) in diffs {
-            assert!(diff <= 1e-12, "{threads} threads: {what} off by {diff:e}");
+            assert!(
+                diff <= 1e-12,
+                "{path:?}, {threads} threads: {what} off by {diff:e}"
+            );
         }
     }
 }

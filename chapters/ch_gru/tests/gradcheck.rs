@@ -1,12 +1,12 @@
 //! The hand-written backward pass of the GRU against central finite
 //! differences, in f64, over a multi-step sequence: every parameter of the
 //! cell and of the output layer, and the initial state, for both
-//! formulations.
+//! formulations, on the teaching path and on the fast path.
 
 use ch_gru::scratch::{Gru, GruState, Variant};
 use d2l::data::Batch;
 use d2l::gradcheck::{assert_checks, check_model, randomize};
-use d2l::rnn::RnnModel;
+use d2l::rnn::{CodePath, RnnModel};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -33,19 +33,24 @@ fn setup(variant: Variant) -> (RnnModel<f64, Gru>, Batch, GruState<f64>) {
     (model, batch, state)
 }
 
+/// On both paths: the teaching loops and the fast path.
+fn check(variant: Variant) {
+    for path in [CodePath::Teaching, CodePath::Fast] {
+        let (mut model, batch, state) = setup(variant);
+        model.path = path;
+        let checks = check_model(&model, &batch, &state);
+        // 10 cell tensors + 2 output tensors + the initial state.
+        assert_eq!(checks.len(), 13);
+        assert_checks(&checks, 1e-6);
+    }
+}
+
 #[test]
 fn reset_before_gradients_match_finite_differences() {
-    let (model, batch, state) = setup(Variant::ResetBefore);
-    let checks = check_model(&model, &batch, &state);
-    // 10 cell tensors + 2 output tensors + the initial state.
-    assert_eq!(checks.len(), 13);
-    assert_checks(&checks, 1e-6);
+    check(Variant::ResetBefore);
 }
 
 #[test]
 fn reset_after_gradients_match_finite_differences() {
-    let (model, batch, state) = setup(Variant::ResetAfter);
-    let checks = check_model(&model, &batch, &state);
-    assert_eq!(checks.len(), 13);
-    assert_checks(&checks, 1e-6);
+    check(Variant::ResetAfter);
 }

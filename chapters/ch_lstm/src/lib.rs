@@ -1,8 +1,9 @@
 //! The LSTM chapter: long short-term memory from scratch on ndarray
 //! ([`scratch`]), and the same model on libtorch ([`concise`], with the
-//! `torch` feature).
+//! `torch` feature), with the from-scratch model's fast path ([`fast`]).
 
 #[cfg(feature = "torch")]
 pub mod concise;
+pub mod fast;
 pub mod layout;
 pub mod scratch;

@@ -1,11 +1,12 @@
 //! The hand-written backward pass of the LSTM against central finite
 //! differences, in f64, over a multi-step sequence: every parameter, the
-//! output layer, and both initial states, H and C.
+//! output layer, and both initial states, H and C; on the teaching path
+//! and on the fast path.
 
 use ch_lstm::scratch::{Lstm, LstmState};
 use d2l::data::Batch;
 use d2l::gradcheck::{assert_checks, check_model, randomize};
-use d2l::rnn::RnnModel;
+use d2l::rnn::{CodePath, RnnModel};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -27,9 +28,12 @@ fn lstm_gradients_match_finite_differences() {
         c: zeros,
     };
     randomize(&mut state, 0.5, &mut rng);
-    let checks = check_model(&model, &batch, &state);
-    // 12 cell tensors + 2 output tensors + H_0 and C_0.
-    assert_eq!(checks.len(), 16);
-    assert!(checks.iter().any(|c| c.name == "state0.c"));
-    assert_checks(&checks, 1e-6);
+    for path in [CodePath::Teaching, CodePath::Fast] {
+        model.path = path;
+        let checks = check_model(&model, &batch, &state);
+        // 12 cell tensors + 2 output tensors + H_0 and C_0.
+        assert_eq!(checks.len(), 16);
+        assert!(checks.iter().any(|c| c.name == "state0.c"));
+        assert_checks(&checks, 1e-6);
+    }
 }
