@@ -9,7 +9,7 @@ use crate::generate::{predict, Decoding};
 use crate::model::LanguageModel;
 use crate::plot::plot_perplexity;
 use crate::rnn::Tensors;
-use crate::rnn::{Cell, RnnModel};
+use crate::rnn::{Cell, CodePath, RnnModel};
 use crate::train::{train, History, TrainConfig, NUM_PREDS, PREFIX};
 use anyhow::{bail, Context, Result};
 use clap::{
@@ -183,10 +183,15 @@ pub struct TrainArgs {
     pub quiet: bool,
     /// CPU threads to train with. The from-scratch model splits each
     /// minibatch between them (1 runs the code as the chapters show it);
-    /// the concise model hands them to libtorch. [default: 1 for scratch,
-    /// libtorch's own choice for concise]
+    /// the concise model hands them to libtorch. [default: every core]
     #[arg(long, value_parser = positive_usize)]
     pub threads: Option<usize>,
+    /// The from-scratch model's computation: `teaching` runs the
+    /// step-by-step loops the chapters show; `fast` runs the same numbers
+    /// as whole-sequence matrix products (the book's "Making it fast").
+    /// The concise model has only its own.
+    #[arg(long, value_enum, default_value_t)]
+    pub path: CodePath,
 }
 
 /// `generate`: continue a prefix with a trained model.
@@ -313,6 +318,11 @@ pub fn load_scratch_tensors<P: Tensors<f32>, O: Tensors<f32>>(
     Ok(())
 }
 
+/// The threads training uses without `--threads`: one per core.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Trains `model`, prints d2l's closing lines, and writes the metrics, the
 /// plot and the checkpoint (with `meta` and the vocabulary) to the output
 /// folder. Nothing is written if training fails.
@@ -325,15 +335,16 @@ pub fn train_and_save<M: LanguageModel>(
     mut meta: BTreeMap<String, String>,
 ) -> Result<History> {
     let (splits, loader) = args.data()?;
-    if let Some(threads) = args.threads {
-        model.set_threads(threads);
-    }
+    crate::fast::keep_freed_memory();
+    model.set_threads(args.threads.unwrap_or_else(default_threads));
+    model.set_path(args.path);
     let start = std::time::Instant::now();
     let mut history =
         train(model, &loader, &splits.valid, &splits.vocab, &args.config())?;
     history.wall_seconds = Some(start.elapsed().as_secs_f64());
     history.peak_rss_mb = peak_rss_mb();
     history.threads = Some(model.threads());
+    history.path = model.path().map(|p| p.name().to_string());
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut samples = Vec::new();
     for prefix in [PREFIX, "traveller"] {
@@ -421,7 +432,10 @@ pub fn result_table(h: &History) -> String {
         h.device,
         h.threads.map_or(String::new(), |n| {
             format!(", {n} thread{}", if n == 1 { "" } else { "s" })
-        }),
+        }) + &h
+            .path
+            .as_ref()
+            .map_or(String::new(), |p| format!(", {p} path")),
         h.tokens_per_sec(),
         c.num_epochs,
         wall,

@@ -201,6 +201,34 @@ macro_rules! chapter_cli_tests {
         }
 
         #[test]
+        fn both_paths_train_to_the_same_perplexity() {
+            let dir = tempfile::tempdir().unwrap();
+            let mut ppl = Vec::new();
+            for path in ["teaching", "fast"] {
+                let out = dir.path().join(path);
+                $crate::clitest::train_and_generate(
+                    $bin,
+                    &["--quiet", "--threads", "1", "--path", path],
+                    &out,
+                );
+                let result =
+                    std::fs::read_to_string(out.join("result.md")).unwrap();
+                assert!(result.contains(&format!("{path} path")), "{result}");
+                let metrics =
+                    std::fs::read_to_string(out.join("metrics.json")).unwrap();
+                let json: serde_json::Value =
+                    serde_json::from_str(&metrics).unwrap();
+                let last = json["epochs"].as_array().unwrap().last().unwrap();
+                ppl.push(last["valid_perplexity"].as_f64().unwrap());
+            }
+            // In f32 the two sum in different orders (and the fast path's
+            // exp differs in the last bit), so 12 epochs end close, not
+            // bit for bit equal.
+            let gap = (ppl[0] - ppl[1]).abs() / ppl[0];
+            assert!(gap < 1e-3, "perplexities {ppl:?}");
+        }
+
+        #[test]
         fn bad_input_gets_a_clear_error() {
             let dir = tempfile::tempdir().unwrap();
             $crate::clitest::bad_input_is_refused($bin, dir.path());

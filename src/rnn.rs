@@ -485,12 +485,12 @@ pub struct RnnModel<F: NdFloat, C: Cell<F>> {
 /// f64).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum CodePath {
-    /// [`forward_seq`] and [`backward_seq`]: one call of the cell's `step`
-    /// and `step_backward` per time step, as the chapters show them.
+    /// The step-by-step loops the chapters show: the cell's step and
+    /// step_backward once per time step (forward_seq, backward_seq).
     Teaching,
-    /// The cell's [`Cell::seq_forward_backward`]: the whole sequence at
-    /// once, with fused gates and weight gradients summed over all steps
-    /// in one matrix product ("Making it fast").
+    /// The whole sequence at once (Cell::seq_forward_backward): fused
+    /// gates, and weight gradients summed over all steps in one matrix
+    /// product.
     #[default]
     Fast,
 }

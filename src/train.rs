@@ -64,6 +64,10 @@ pub struct History {
     /// The CPU threads the model trained with.
     #[serde(default)]
     pub threads: Option<usize>,
+    /// The from-scratch model's path, `teaching` or `fast` (absent for the
+    /// concise model, and in files written before it was recorded).
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 impl History {
@@ -260,6 +264,7 @@ pub fn train<M: LanguageModel>(
         wall_seconds: None,
         peak_rss_mb: None,
         threads: None,
+        path: None,
     };
     let (batch_size, num_steps) = (loader.batch_size(), loader.num_steps());
     let bar = progress_bar(config.num_epochs, config.quiet);

@@ -120,6 +120,7 @@ fn best_valid_is_the_epoch_with_the_lowest_validation_perplexity() {
         wall_seconds: None,
         peak_rss_mb: None,
         threads: None,
+        path: None,
     };
     assert_eq!(h.best_valid().epoch, 2);
     let table = d2l::cli::result_table(&h);
