@@ -23,8 +23,9 @@ use ch_lstm::scratch::Lstm;
 use clap::Parser;
 use d2l::cli::peak_rss_mb;
 use d2l::data::{load_splits_time_machine, Sampling, SeqDataLoader};
+use d2l::kernel::{add_mat_mul_packed, Packed};
 use d2l::model::LanguageModel;
-use d2l::rnn::{Cell, Input, RnnModel, Tensors};
+use d2l::rnn::{Cell, CodePath, Input, RnnModel, Tensors};
 use d2l::train::{train_epoch, TrainConfig};
 use ndarray::linalg::general_mat_mul;
 use ndarray::Array2;
@@ -55,6 +56,11 @@ struct Args {
     /// core].
     #[arg(long, value_delimiter = ',')]
     threads: Vec<usize>,
+    /// The from-scratch paths to run, comma-separated: teaching (the
+    /// step-by-step loops the chapters show), fast (whole-sequence matrix
+    /// products, "Making it fast").
+    #[arg(long, value_delimiter = ',', default_value = "teaching,fast")]
+    paths: Vec<CodePath>,
     /// Calls per step micro-benchmark.
     #[arg(long, default_value_t = 300)]
     step_iters: usize,
@@ -78,6 +84,7 @@ const HIDDENS: usize = 256;
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    d2l::fast::keep_freed_memory();
     for m in &args.models {
         anyhow::ensure!(
             ["gru", "lstm", "lstm2"].contains(&m.as_str()),
@@ -106,13 +113,23 @@ fn main() -> Result<()> {
     )?;
     let vocab = splits.vocab.len();
 
-    let gemm: Vec<Value> = [(32, 256, 768), (32, 256, 1024), (512, 512, 512)]
-        .iter()
-        .map(|&(n, k, m)| {
-            json!({"shape": format!("{n}x{k}x{m}"),
-                   "gflops": gemm_gflops(n, k, m)})
-        })
-        .collect();
+    // The shapes inside the loop over time (batch × hiddens × gates ·
+    // hiddens, forward, and back), and a large square one, through
+    // ndarray's product and through the fast path's packed kernel.
+    let shapes = [(32, 256, 768), (32, 256, 1024), (32, 1024, 256)];
+    let mut gemm: Vec<Value> = Vec::new();
+    for (n, k, m) in shapes.into_iter().chain([(512, 512, 512)]) {
+        for packed in [false, true] {
+            if packed && (n, k, m) == (512, 512, 512) {
+                continue;
+            }
+            gemm.push(json!({
+                "shape": format!("{n}x{k}x{m}"),
+                "product": if packed { "packed kernel" } else { "ndarray" },
+                "gflops": gemm_gflops(n, k, m, packed),
+            }));
+        }
+    }
 
     let mut models = Vec::new();
     for name in &args.models {
@@ -123,36 +140,40 @@ fn main() -> Result<()> {
         };
         let flops = flops_per_token(gates, layers, HIDDENS, vocab);
         let mut runs = Vec::new();
-        for &t in &threads {
-            let mut rng = StdRng::seed_from_u64(0);
-            let scratch = match name.as_str() {
-                "gru" => {
-                    let cell = Gru::new(vocab, HIDDENS, Variant::ResetBefore);
-                    let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
-                    m.threads = t;
-                    measure(&mut m, &loader, &args)?
-                }
-                "lstm" => {
-                    let cell = Lstm::new(vocab, HIDDENS);
-                    let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
-                    m.threads = t;
-                    measure(&mut m, &loader, &args)?
-                }
-                _ => {
-                    let cell: Stack<Lstm> = stack(2, vocab, HIDDENS, Lstm::new);
-                    let mut m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
-                    m.threads = t;
-                    measure(&mut m, &loader, &args)?
-                }
-            };
-            runs.push(("scratch", scratch));
+        for &path in &args.paths {
+            for &t in &threads {
+                let mut rng = StdRng::seed_from_u64(0);
+                let setup = Setup { threads: t, path };
+                let scratch = match name.as_str() {
+                    "gru" => {
+                        let v = Variant::ResetBefore;
+                        let cell = Gru::new(vocab, HIDDENS, v);
+                        let m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
+                        measure(&mut setup.apply(m), &loader, &args)?
+                    }
+                    "lstm" => {
+                        let cell = Lstm::new(vocab, HIDDENS);
+                        let m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
+                        measure(&mut setup.apply(m), &loader, &args)?
+                    }
+                    _ => {
+                        let cell: Stack<Lstm> =
+                            stack(2, vocab, HIDDENS, Lstm::new);
+                        let m = RnnModel::<f32, _>::new(cell, vocab, &mut rng);
+                        measure(&mut setup.apply(m), &loader, &args)?
+                    }
+                };
+                runs.push(("scratch", Some(path), scratch));
+            }
         }
         #[cfg(feature = "torch")]
-        runs.push(("concise", concise(name, vocab, &loader, &args)?));
-        for (imp, r) in runs {
+        runs.push(("concise", None, concise(name, vocab, &loader, &args)?));
+        for (imp, path, r) in runs {
+            let path = path.map(CodePath::name);
             eprintln!(
-                "{name:>5} {imp:<8} {} thread(s) {:>8.0} tokens/s (median of \
-                 {}), {:.1} GFLOP/s",
+                "{name:>5} {imp:<8} {:<9} {} thread(s) {:>8.0} tokens/s \
+                 (median of {}), {:.1} GFLOP/s",
+                path.unwrap_or("libtorch"),
                 r.threads,
                 r.median,
                 r.per_epoch.len(),
@@ -161,6 +182,7 @@ fn main() -> Result<()> {
             models.push(json!({
                 "model": name,
                 "impl": imp,
+                "path": path,
                 "threads": r.threads,
                 "tokens_per_sec": {
                     "median": r.median, "min": r.min, "max": r.max,
@@ -200,6 +222,21 @@ fn main() -> Result<()> {
     }
     println!("{text}");
     Ok(())
+}
+
+/// How a from-scratch model trains in one run of the benchmark.
+#[derive(Clone, Copy)]
+struct Setup {
+    threads: usize,
+    path: CodePath,
+}
+
+impl Setup {
+    fn apply<C: Cell<f32>>(self, mut m: RnnModel<f32, C>) -> RnnModel<f32, C> {
+        m.threads = self.threads;
+        m.path = self.path;
+        m
+    }
 }
 
 /// Tokens per second of the measured epochs.
@@ -478,9 +515,10 @@ fn flops_per_token(gates: usize, layers: usize, h: usize, q: usize) -> f64 {
 
 /// The f32 GEMM rate of ndarray's matrix product (matrixmultiply) on an
 /// `(n, k) × (k, m)` product, in GFLOP/s: the best of several timed runs.
-fn gemm_gflops(n: usize, k: usize, m: usize) -> f64 {
+fn gemm_gflops(n: usize, k: usize, m: usize, packed: bool) -> f64 {
     let a = Array2::<f32>::from_elem((n, k), 0.5);
     let b = Array2::<f32>::from_elem((k, m), 0.25);
+    let b_packed = Packed::new(&b);
     let mut c = Array2::<f32>::zeros((n, m));
     let flops = 2.0 * (n * k * m) as f64;
     let reps = ((2e9 / flops) as usize).clamp(3, 20_000);
@@ -488,7 +526,11 @@ fn gemm_gflops(n: usize, k: usize, m: usize) -> f64 {
     for _ in 0..5 {
         let start = Instant::now();
         for _ in 0..reps {
-            general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+            if packed {
+                add_mat_mul_packed(&a, &b_packed, &mut c.view_mut());
+            } else {
+                general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+            }
         }
         best = best.min(start.elapsed().as_secs_f64() / reps as f64);
     }
@@ -551,8 +593,8 @@ fn time_step<C: Cell<f32>>(
     ]
 }
 
-/// scratch ÷ concise tokens/s, per model and scratch thread count, where
-/// both ran: `{"gru": {"1": 1.2, "2": 2.1}, ...}`.
+/// scratch ÷ concise tokens/s, per model, path and scratch thread count,
+/// where both ran: `{"gru": {"fast, 1 thread": 1.2, ...}, ...}`.
 fn ratios(models: &[Value]) -> Value {
     let mut out = serde_json::Map::new();
     let median = |m: &Value| m["tokens_per_sec"]["median"].as_f64();
@@ -564,10 +606,20 @@ fn ratios(models: &[Value]) -> Value {
         if let (Some(s), Some(t)) = (median(m), concise.and_then(median)) {
             let entry =
                 out.entry(name.to_string()).or_insert_with(|| json!({}));
-            entry[m["threads"].to_string()] = json!(s / t);
+            entry[setup_name(m)] = json!(s / t);
         }
     }
     Value::Object(out)
+}
+
+/// "fast, 2 threads": a scratch run's path and thread count.
+fn setup_name(m: &Value) -> String {
+    let threads = m["threads"].as_u64().unwrap_or(0);
+    format!(
+        "{}, {threads} thread{}",
+        m["path"].as_str().unwrap_or("?"),
+        if threads == 1 { "" } else { "s" }
+    )
 }
 
 fn machine() -> Value {
@@ -621,10 +673,14 @@ fn markdown(report: &Value) -> String {
         let rss = m["peak_rss_mb"]
             .as_f64()
             .map_or("n/a".to_string(), |r| format!("{r:.0} MB"));
+        let implementation = match m["path"].as_str() {
+            Some(path) => format!("scratch, {path} path"),
+            None => "concise (libtorch)".to_string(),
+        };
         s += &format!(
             "| {} | {} | {} | {:.0} | {:.0}–{:.0} | {:.1} | {} |\n",
             m["model"].as_str().unwrap_or_default(),
-            m["impl"].as_str().unwrap_or_default(),
+            implementation,
             m["threads"],
             f(&t["median"]),
             f(&t["min"]),
@@ -633,11 +689,24 @@ fn markdown(report: &Value) -> String {
             rss
         );
     }
-    s += "\n| matrix product (f32, one thread) | GFLOP/s |\n|---|---|\n";
+    if let Some(ratios) = report["ratios"].as_object().filter(|r| !r.is_empty())
+    {
+        s += "\n| model | scratch setup | scratch ÷ libtorch (tokens/s) |\n\
+              |---|---|---|\n";
+        for (model, per_setup) in ratios {
+            for (setup, r) in per_setup.as_object().into_iter().flatten() {
+                let r = r.as_f64().unwrap_or(f64::NAN);
+                s += &format!("| {model} | {setup} | {r:.2} |\n");
+            }
+        }
+    }
+    s += "\n| matrix product (f32, one thread) | product | GFLOP/s |\n\
+          |---|---|---|\n";
     for g in report["gemm_f32"].as_array().unwrap_or(&empty) {
         s += &format!(
-            "| {} | {:.1} |\n",
+            "| {} | {} | {:.1} |\n",
             g["shape"].as_str().unwrap_or_default().replace('x', " × "),
+            g["product"].as_str().unwrap_or("ndarray"),
             g["gflops"].as_f64().unwrap_or(f64::NAN)
         );
     }
