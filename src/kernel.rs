@@ -62,7 +62,9 @@ pub struct Packed<F> {
 
 impl<F: NdFloat> Packed<F> {
     pub fn new<S: Data<Elem = F>>(b: &ArrayBase<S, Ix2>) -> Self {
-        let b = b.to_owned();
+        // Row-major whatever B's layout (B may be a transposed view): the
+        // kernel reads the columns past the last full panel from it.
+        let b = b.as_standard_layout().into_owned();
         #[cfg(target_arch = "x86_64")]
         let panels = avx::pack(&b);
         #[cfg(not(target_arch = "x86_64"))]
@@ -425,7 +427,20 @@ mod tests {
                 &b_packed,
                 &mut packed.slice_mut(s![.., 2..n + 2]),
             );
-            for (what, got) in [("plain", &plain), ("packed", &packed)] {
+            // B given as the transpose of a row-major matrix.
+            let b_t = b.t().as_standard_layout().into_owned();
+            let mut packed_t = c0.clone();
+            add_mat_mul_packed(
+                &a_t.t(),
+                &Packed::new(&b_t.t()),
+                &mut packed_t.slice_mut(s![.., 2..n + 2]),
+            );
+            let results = [
+                ("plain", &plain),
+                ("packed", &packed),
+                ("packed Bᵀ", &packed_t),
+            ];
+            for (what, got) in results {
                 let worst = got
                     .iter()
                     .zip(&want)
