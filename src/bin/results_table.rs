@@ -34,10 +34,10 @@ fn main() -> Result<()> {
     }
     println!(
         "| model | training perplexity | validation perplexity | best \
-         validation (epoch) | tokens/s | threads | wall time | peak RSS | \
-         epochs |"
+         validation (epoch) | tokens/s | threads | path | wall time | peak \
+         RSS | epochs |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let or_na = |v: Option<f64>, unit: &str| {
         v.map_or("n/a".to_string(), |v| format!("{v:.0} {unit}"))
     };
@@ -46,13 +46,14 @@ fn main() -> Result<()> {
         let best = h.best_valid();
         println!(
             "| {name} | {:.2} | {:.2} | {:.2} ({}) | {:.0} | {} | {} | {} | \
-             {} |",
+             {} | {} |",
             last.train_perplexity,
             last.valid_perplexity,
             best.valid_perplexity,
             best.epoch,
             h.tokens_per_sec(),
             h.threads.map_or("n/a".to_string(), |t| t.to_string()),
+            h.path.as_deref().unwrap_or("n/a"),
             or_na(h.wall_seconds, "s"),
             or_na(h.peak_rss_mb, "MB"),
             h.epochs.len()
