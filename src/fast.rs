@@ -114,6 +114,22 @@ pub fn input_grads<F: NdFloat>(
 }
 // ANCHOR_END: input_grads
 
+/// `[W_1 | W_2 | …]`, matrices of one height side by side, in row-major
+/// order: the layout [`Packed::new`](crate::kernel::Packed::new) reads
+/// without a transpose. (ndarray's `concatenate` along the columns
+/// returns a column-major matrix.)
+pub fn side_by_side<F: NdFloat>(ws: &[&Array2<F>]) -> Array2<F> {
+    let rows = ws.first().map_or(0, |w| w.nrows());
+    let cols = ws.iter().map(|w| w.ncols()).sum();
+    let mut out = Array2::zeros((rows, cols));
+    let mut j = 0;
+    for w in ws {
+        out.slice_mut(ndarray::s![.., j..j + w.ncols()]).assign(*w);
+        j += w.ncols();
+    }
+    out
+}
+
 /// Rows `t · batch .. (t + 1) · batch` of `m`: time step `t`.
 pub fn step_rows<F>(
     m: ArrayView2<'_, F>,
@@ -231,17 +247,21 @@ pub fn fast_vs_teaching<C: Cell<f64>>(
 /// vector instructions: x = n ln 2 + r with |r| ≤ ln 2 / 2, e^r from a
 /// degree-6 polynomial (Cephes' coefficients), and 2ⁿ written straight
 /// into the exponent bits. Relative error below 3 · 10⁻⁷ (a test checks),
-/// against the 1.2 · 10⁻⁷ of f32 rounding itself.
+/// against the 1.2 · 10⁻⁷ of f32 rounding itself. Every operation is one
+/// a vector lane can do, with no branch and no float-to-int conversion
+/// (Rust's `as i32` checks its range, one value at a time).
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
     // ln 2 in two parts, so that n · LN2_HI is exact.
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    // Adding and subtracting 1.5 · 2²³ rounds to the nearest integer.
+    // Adding 1.5 · 2²³ rounds to the nearest integer n, which then sits in
+    // the low bits of the sum; subtracting it again gives n as a float.
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2_E + ROUND) - ROUND;
+    let shifted = x * LOG2_E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.987_569_1e-4;
     let p = p * r + 1.398_2e-3;
@@ -250,32 +270,60 @@ pub fn exp_f32(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
     let e_r = p * r * r + r + 1.0;
-    let two_n = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2ⁿ: the exponent field n + 127, with n read off the sum's bits.
+    let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
+    let two_n = f32::from_bits(n_bits.wrapping_add(127) << 23);
     e_r * two_n
 }
 // ANCHOR_END: exp_f32
+
+// ANCHOR: wide
+/// Runs `f` compiled for AVX2 and FMA when the CPU has them (checked at
+/// run time), so that the loops inlined into it use 8-lane vectors; the
+/// build targets every x86-64, whose vectors have 4. The operations and
+/// so the results are the same: without fast-math, the compiler does not
+/// fuse a multiply and an add.
+#[inline(always)]
+pub fn wide<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernel::kernel_available() {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { run(f) };
+    }
+    f()
+}
+// ANCHOR_END: wide
 
 /// Applies `f32_rows` to every row of `a` when `F` is f32, and `each` to
 /// every entry otherwise. Rows must be contiguous (column slices of a
 /// row-major matrix are).
 fn rows_apply<F: NdFloat>(
     mut a: ArrayViewMut2<'_, F>,
-    f32_rows: fn(&mut [f32]),
+    f32_rows: impl Fn(&mut [f32]),
     each: fn(F) -> F,
 ) {
     if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
-        for mut row in a.rows_mut() {
-            let row = row.as_slice_mut().expect("rows are contiguous");
-            // SAFETY: F is f32 (the TypeId check above), so the slice's
-            // memory, length and alignment are those of a [f32].
-            let row = unsafe {
-                std::slice::from_raw_parts_mut(
-                    row.as_mut_ptr().cast::<f32>(),
-                    row.len(),
-                )
-            };
-            f32_rows(row);
-        }
+        wide(
+            #[inline(always)]
+            || {
+                for mut row in a.rows_mut() {
+                    let row = row.as_slice_mut().expect("rows are contiguous");
+                    // SAFETY: F is f32 (the TypeId check above), so the slice's
+                    // memory, length and alignment are those of a [f32].
+                    let row = unsafe {
+                        std::slice::from_raw_parts_mut(
+                            row.as_mut_ptr().cast::<f32>(),
+                            row.len(),
+                        )
+                    };
+                    f32_rows(row);
+                }
+            },
+        )
     } else {
         a.mapv_inplace(each);
     }
