@@ -3,9 +3,10 @@
 
 use crate::atomic::write_atomic;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -17,8 +18,8 @@ pub enum CheckpointError {
         source: std::io::Error,
     },
     #[error(
-        "{path} is not a valid checkpoint ({reason}); it may be truncated \
-         or damaged. Train again with --out to write a new one"
+        "{path} is not a valid checkpoint ({reason}); it may be truncated, \
+         damaged or edited. Train again to write a new one"
     )]
     Damaged { path: PathBuf, reason: String },
     #[error(
@@ -31,8 +32,9 @@ pub enum CheckpointError {
         available: String,
     },
     #[error(
-        "tensor `{name}` in {path} has shape {found:?}, but this model \
-         expects {expected:?}; pass the hyper-parameters it was trained with"
+        "tensor `{name}` in {path} has shape {found:?}, but its metadata \
+         describes a model with shape {expected:?}: the file was edited or \
+         damaged. Train again to write a new one"
     )]
     WrongShape {
         path: PathBuf,
@@ -50,37 +52,63 @@ pub enum CheckpointError {
     MissingMetadata { path: PathBuf, key: String },
 }
 
+/// The largest checkpoint [`Checkpoint::load`] reads: far above any model
+/// of this book (a 256-unit, 3-layer LSTM is under 6 MB), and a bound on
+/// the memory a wrong file can claim.
+pub const MAX_CHECKPOINT_BYTES: u64 = 1 << 31;
+
+/// The largest header a checkpoint may declare.
+const MAX_HEADER_BYTES: u64 = 100 << 20;
+
 /// Saves `tensors` (name → array) and `metadata` to `path` atomically.
 pub fn save_checkpoint(
     path: &Path,
     tensors: &[(&str, ArrayViewD<'_, f32>)],
     metadata: &BTreeMap<String, String>,
 ) -> Result<(), CheckpointError> {
-    let bytes: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|(_, a)| a.iter().flat_map(|v| v.to_le_bytes()).collect())
-        .collect();
-    let views = tensors
-        .iter()
-        .zip(&bytes)
-        .map(|((name, a), b)| {
-            let view = TensorView::new(Dtype::F32, a.shape().to_vec(), b)
-                .expect("shape matches data");
-            (name.to_string(), view)
-        })
-        .collect::<Vec<_>>();
-    let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
-    let data = safetensors::serialize(views, &Some(meta)).map_err(|e| {
-        CheckpointError::Damaged {
+    write_atomic(path, &encode(tensors, metadata)).map_err(|source| {
+        CheckpointError::Io {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source,
         }
-    })?;
-    write_atomic(path, &data).map_err(|source| CheckpointError::Io {
-        path: path.to_path_buf(),
-        source,
     })
 }
+
+// ANCHOR: encode
+/// A checkpoint's bytes in the safetensors format: an 8-byte little-endian
+/// header length, a JSON header (each tensor's dtype, shape and byte range,
+/// and `__metadata__`), padded with spaces to a multiple of 8, then the
+/// tensors' f32 values back to back. Keys are sorted and tensors laid out
+/// in name order, so the same weights and metadata always give the same
+/// bytes.
+pub fn encode(
+    tensors: &[(&str, ArrayViewD<'_, f32>)],
+    metadata: &BTreeMap<String, String>,
+) -> Vec<u8> {
+    let mut sorted: Vec<_> = tensors.iter().collect();
+    sorted.sort_by_key(|(name, _)| *name);
+    let mut header = BTreeMap::new();
+    let mut data = Vec::new();
+    for (name, array) in sorted {
+        let start = data.len();
+        data.extend(array.iter().flat_map(|v| v.to_le_bytes()));
+        let entry = serde_json::json!({
+            "dtype": "F32",
+            "shape": array.shape(),
+            "data_offsets": [start, data.len()],
+        });
+        let previous = header.insert(name.to_string(), entry);
+        assert!(previous.is_none(), "encode: tensor `{name}` given twice");
+    }
+    header.insert("__metadata__".to_string(), serde_json::json!(metadata));
+    let mut json = serde_json::to_vec(&header).expect("strings and numbers");
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(json);
+    bytes.extend(data);
+    bytes
+}
+// ANCHOR_END: encode
 
 /// A loaded checkpoint.
 #[derive(Debug, Clone)]
@@ -91,13 +119,11 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Reads and validates a checkpoint file.
+    /// Reads and validates a checkpoint file: a regular file of at most
+    /// [`MAX_CHECKPOINT_BYTES`] whose header fits in it, holding f32
+    /// tensors of finite values.
     pub fn load(path: &Path) -> Result<Self, CheckpointError> {
-        let bytes =
-            std::fs::read(path).map_err(|source| CheckpointError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let bytes = read_bounded(path)?;
         let damaged = |reason: String| CheckpointError::Damaged {
             path: path.to_path_buf(),
             reason,
@@ -128,6 +154,12 @@ impl Checkpoint {
                 .collect();
             let array = ArrayD::from_shape_vec(IxDyn(view.shape()), data)
                 .map_err(|e| damaged(e.to_string()))?;
+            if let Some(i) = array.iter().position(|v| !v.is_finite()) {
+                return Err(damaged(format!(
+                    "tensor `{name}` holds {} at position {i}",
+                    array.as_slice().map_or(f32::NAN, |s| s[i])
+                )));
+            }
             tensors.insert(name, array);
         }
         Ok(Self {
@@ -143,18 +175,7 @@ impl Checkpoint {
         name: &str,
         shape: &[usize],
     ) -> Result<ArrayD<f32>, CheckpointError> {
-        let t = self.tensors.get(name).ok_or_else(|| {
-            CheckpointError::MissingTensor {
-                path: self.path.clone(),
-                name: name.to_string(),
-                available: self
-                    .tensors
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }
-        })?;
+        let t = self.tensors.get(name).ok_or_else(|| self.missing(name))?;
         if t.shape() != shape {
             return Err(CheckpointError::WrongShape {
                 path: self.path.clone(),
@@ -164,6 +185,27 @@ impl Checkpoint {
             });
         }
         Ok(t.clone())
+    }
+
+    /// The shape of the tensor `name`.
+    pub fn shape(&self, name: &str) -> Result<Vec<usize>, CheckpointError> {
+        match self.tensors.get(name) {
+            Some(t) => Ok(t.shape().to_vec()),
+            None => Err(self.missing(name)),
+        }
+    }
+
+    fn missing(&self, name: &str) -> CheckpointError {
+        CheckpointError::MissingTensor {
+            path: self.path.clone(),
+            name: name.to_string(),
+            available: self
+                .tensors
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
     }
 
     /// The metadata entry `key`.
@@ -180,4 +222,43 @@ impl Checkpoint {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.tensors.keys().map(String::as_str)
     }
+}
+
+/// Reads a checkpoint after checking, from its first 8 bytes, that it can
+/// be one: a device such as `/dev/zero` or a header longer than the file
+/// is refused before anything large is read.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, CheckpointError> {
+    let io = |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let damaged = |reason: String| CheckpointError::Damaged {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(damaged("it is not a regular file".to_string()));
+    }
+    let len = meta.len();
+    if len > MAX_CHECKPOINT_BYTES {
+        return Err(damaged(format!(
+            "{len} bytes, more than the {MAX_CHECKPOINT_BYTES} of the \
+             largest checkpoint this book writes"
+        )));
+    }
+    let mut head = [0u8; 8];
+    file.read_exact(&mut head)
+        .map_err(|_| damaged(format!("{len} bytes, too short for a header")))?;
+    let header = u64::from_le_bytes(head);
+    if header > MAX_HEADER_BYTES || header > len - 8 {
+        return Err(damaged(format!(
+            "its header claims {header} bytes, but the file has {len}"
+        )));
+    }
+    let mut bytes = head.to_vec();
+    bytes.reserve_exact((len - 8) as usize);
+    file.read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
 }

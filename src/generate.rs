@@ -22,8 +22,9 @@ pub enum Decoding {
 #[derive(Debug, Error, PartialEq)]
 pub enum GenerateError {
     #[error(
-        "the prefix {0:?} has no letters; the model reads lower-case a-z \
-         and spaces, so give a prefix such as \"time traveller\""
+        "the prefix {0:?} has no letters a-z: the model reads only letters \
+         (lower-cased) and spaces, so give a prefix such as \"time \
+         traveller\""
     )]
     EmptyPrefix(String),
     #[error("temperature must be a positive number, got {0}")]
@@ -50,10 +51,11 @@ pub fn predict<M: LanguageModel, R: Rng>(
     rng: &mut R,
 ) -> Result<String, GenerateError> {
     check_decoding(decoding)?;
-    let prefix = normalize_line(prefix);
+    let given = prefix;
+    let prefix = normalize_line(given);
     let tokens: Vec<String> = prefix.chars().map(String::from).collect();
     let Some((last, warm_up)) = tokens.split_last() else {
-        return Err(GenerateError::EmptyPrefix(prefix));
+        return Err(GenerateError::EmptyPrefix(given.to_string()));
     };
     let mut state = model.begin_state(1);
     for token in warm_up {

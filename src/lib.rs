@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clitest;
 #[cfg(feature = "torch")]
 pub mod concise;
+pub mod console;
 pub mod data;
 pub mod fast;
 pub mod generate;
@@ -17,6 +18,7 @@ pub mod gradcheck;
 pub mod kernel;
 pub mod loss;
 pub mod model;
+pub mod outputs;
 pub mod parallel;
 pub mod plot;
 pub mod rnn;

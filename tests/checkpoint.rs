@@ -101,3 +101,51 @@ fn failed_atomic_write_leaves_target_and_folder_clean() {
         .collect();
     assert_eq!(names, ["model.safetensors"], "a temporary file was left");
 }
+
+#[test]
+fn the_same_tensors_and_metadata_give_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = Array::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f32);
+    let b = Array::from_vec(vec![1.0f32, -2.0]);
+    let meta: BTreeMap<String, String> = (0..20)
+        .map(|i| (format!("key{i}"), format!("value {i}")))
+        .collect();
+    let save = |name: &str, order: bool| {
+        let path = dir.path().join(name);
+        let (w, b) = (("w", w.view().into_dyn()), ("b", b.view().into_dyn()));
+        let tensors = if order { [w, b] } else { [b, w] };
+        save_checkpoint(&path, &tensors, &meta).unwrap();
+        std::fs::read(path).unwrap()
+    };
+    let first = save("a", true);
+    for i in 0..5 {
+        assert!(save(&format!("b{i}"), i % 2 == 0) == first, "save {i}");
+    }
+    // And safetensors itself reads what we wrote.
+    let ck = Checkpoint::load(&dir.path().join("a")).unwrap();
+    assert_eq!(ck.meta("key7").unwrap(), "value 7");
+}
+
+#[test]
+fn a_header_longer_than_the_file_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge-header.safetensors");
+    let mut bytes = (1u64 << 40).to_le_bytes().to_vec();
+    bytes.extend_from_slice(b"{}");
+    std::fs::write(&path, bytes).unwrap();
+    let err = Checkpoint::load(&path).unwrap_err();
+    assert!(err.to_string().contains("header claims"), "{err}");
+    let err = Checkpoint::load(std::path::Path::new("/dev/zero")).unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+}
+
+#[test]
+fn non_finite_weights_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nan.safetensors");
+    let w = Array::from_vec(vec![1.0f32, f32::INFINITY]);
+    save_checkpoint(&path, &[("w", w.view().into_dyn())], &BTreeMap::new())
+        .unwrap();
+    let err = Checkpoint::load(&path).unwrap_err();
+    assert!(err.to_string().contains("holds inf at position 1"), "{err}");
+}

@@ -68,6 +68,7 @@ fn downloader(base_url: &str) -> (Downloader, tempfile::TempDir) {
     let d = Downloader {
         base_url: base_url.to_string(),
         cache_dir: dir.path().join("cache"),
+        timeout: std::time::Duration::from_secs(20),
     };
     (d, dir)
 }
@@ -206,10 +207,85 @@ fn shipped_time_machine_matches_registry_without_network() {
         base_url: "http://127.0.0.1:9".to_string(),
         cache_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("data"),
+        timeout: std::time::Duration::from_secs(20),
     };
     let path = d.fetch("time_machine").unwrap();
     assert_eq!(
         sha1_file(&path).unwrap(),
         "090b5e7e70c295757f55df93cb0a180b9691891a"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn downloaded_file_has_an_ordinary_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let (url, _) = serve(Reply::Ok);
+    let (d, _dir) = downloader(&url);
+    let path = d.fetch_file("tm.txt", BODY_SHA1).unwrap();
+    let mode = std::fs::metadata(path).unwrap().permissions().mode();
+    // 0666 less this process's umask (022 here: 0644), as for any new
+    // file, not a temporary file's private 0600.
+    assert_eq!(mode & 0o777, 0o666 & !d2l::atomic::umask(), "{mode:o}");
+}
+
+#[test]
+fn damaged_cache_is_named_with_both_hashes() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (d, _dir) = downloader(&format!("http://127.0.0.1:{port}"));
+    std::fs::create_dir_all(&d.cache_dir).unwrap();
+    let cached = d.cache_dir.join("tm.txt");
+    for damaged in
+        [&b"the time traveller for so it will be convenient"[..], b""]
+    {
+        std::fs::write(&cached, damaged).unwrap();
+        let actual = sha1_file(&cached).unwrap();
+        let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, DownloadError::CacheDamaged { .. }), "{msg}");
+        assert!(msg.contains("failed its SHA-1 check"), "{msg}");
+        assert!(msg.contains(&actual) && msg.contains(BODY_SHA1), "{msg}");
+        assert!(msg.contains(&format!("({} bytes)", damaged.len())), "{msg}");
+        // The damaged copy is left for the user to look at.
+        assert_eq!(std::fs::read(&cached).unwrap(), damaged);
+    }
+}
+
+#[test]
+fn a_server_that_never_answers_costs_the_timeout_only() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    // Accepts, reads the request, and then says nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut stream in listener.incoming().flatten() {
+            read_request(&mut stream);
+            held.push(stream);
+        }
+    });
+    let (mut d, _dir) = downloader(&url);
+    d.timeout = std::time::Duration::from_millis(500);
+    let start = std::time::Instant::now();
+    let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
+    assert!(start.elapsed().as_secs_f64() < 5.0, "{:?}", start.elapsed());
+    assert!(matches!(err, DownloadError::Request { .. }), "{err:?}");
+    assert!(cache_files(&d).is_empty(), "left {:?}", cache_files(&d));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_download_is_cleaned_up_by_the_next() {
+    let (url, _) = serve(Reply::Ok);
+    let (d, _dir) = downloader(&url);
+    std::fs::create_dir_all(&d.cache_dir).unwrap();
+    // What a download killed by SIGKILL leaves: its partial file, named
+    // after a process that no longer runs (pid 0 is never one).
+    let stale = d.cache_dir.join(".tm.txt.part-999999999-abc");
+    std::fs::write(&stale, b"half").unwrap();
+    d.fetch_file("tm.txt", BODY_SHA1).unwrap();
+    assert_eq!(cache_files(&d), vec!["tm.txt".to_string()]);
 }

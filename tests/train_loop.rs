@@ -121,6 +121,8 @@ fn best_valid_is_the_epoch_with_the_lowest_validation_perplexity() {
         peak_rss_mb: None,
         threads: None,
         path: None,
+        command: Vec::new(),
+        settings: Default::default(),
     };
     assert_eq!(h.best_valid().epoch, 2);
     let table = d2l::cli::result_table(&h);

@@ -35,23 +35,41 @@ pub enum DownloadError {
     UnknownName { name: String, known: String },
     #[error(
         "could not download {url}: {source}. Check your network, or set \
-         D2L_DATA_URL to a mirror, or copy the file into {cache}"
+         D2L_DATA_URL to a mirror, or put a good copy at {target}"
     )]
     Request {
         url: String,
-        cache: PathBuf,
+        target: PathBuf,
         source: reqwest::Error,
     },
     #[error(
         "could not download {url}: the server answered HTTP {status}. \
-         Set D2L_DATA_URL to a mirror that has the file, or copy it into \
-         {cache}"
+         Set D2L_DATA_URL to a mirror that has the file, or put a good \
+         copy at {target}"
     )]
     Status {
         url: String,
         status: u16,
-        cache: PathBuf,
+        target: PathBuf,
     },
+    #[error(
+        "the cached copy {path} failed its SHA-1 check: it has SHA-1 \
+         {actual} ({bytes} bytes), but {expected} was expected, so it is \
+         damaged or another file. Fetching a fresh copy failed too: \
+         {source}"
+    )]
+    CacheDamaged {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+        bytes: u64,
+        source: Box<DownloadError>,
+    },
+    #[error(
+        "the data cache {0} is a file, not a folder: point D2L_DATA_DIR at \
+         a folder"
+    )]
+    CacheNotAFolder(PathBuf),
     #[error(
         "the file downloaded from {url} has SHA-1 {actual}, but {expected} \
          was expected (received {bytes} bytes). The download was truncated \
@@ -119,11 +137,41 @@ pub fn default_base_url() -> String {
     }
 }
 
+/// How long a download may take in all, the wait for an answer included.
+/// The corpus is 178 kB.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The start of the names of `target`'s partial downloads.
+fn partial_prefix(target: &Path) -> String {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    format!(".{name}.part-")
+}
+
+/// Removes the partial downloads of processes that no longer run (killed
+/// while downloading, so their temporary file was never dropped).
+fn remove_stale_partials(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse().ok());
+        if pid.is_some_and(|p: u32| !crate::outputs::process_alive(p)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// A cache folder and the base URL its files come from.
 #[derive(Debug, Clone)]
 pub struct Downloader {
     pub base_url: String,
     pub cache_dir: PathBuf,
+    /// How long a download may take in all ([`TIMEOUT`] by default).
+    pub timeout: Duration,
 }
 
 impl Default for Downloader {
@@ -132,6 +180,7 @@ impl Default for Downloader {
         Self {
             base_url: default_base_url(),
             cache_dir: default_cache_dir(),
+            timeout: TIMEOUT,
         }
     }
 }
@@ -163,20 +212,41 @@ impl Downloader {
         sha1: &str,
     ) -> Result<PathBuf, DownloadError> {
         let target = self.cache_dir.join(file);
+        if self.cache_dir.is_file() {
+            return Err(DownloadError::CacheNotAFolder(self.cache_dir.clone()));
+        }
+        let mut damaged = None;
         if target.is_file() {
-            let actual =
-                sha1_file(&target).map_err(|source| DownloadError::Io {
-                    path: target.clone(),
-                    source,
-                })?;
+            let io = |source| DownloadError::Io {
+                path: target.clone(),
+                source,
+            };
+            let actual = sha1_file(&target).map_err(io)?;
             if actual == sha1 {
                 return Ok(target);
             }
+            let bytes = std::fs::metadata(&target).map_err(io)?.len();
+            damaged = Some((actual, bytes));
         }
         let url = format!("{}/{}", self.base_url.trim_end_matches('/'), file);
-        eprintln!("downloading {url} into {}", self.cache_dir.display());
-        self.download(&url, sha1, &target)?;
-        Ok(target)
+        crate::console::info(&format!(
+            "downloading {url} into {} (giving up after {} s)",
+            self.cache_dir.display(),
+            self.timeout.as_secs_f64()
+        ));
+        match (self.download(&url, sha1, &target), damaged) {
+            (Ok(()), _) => Ok(target),
+            (Err(e), None) => Err(e),
+            (Err(e), Some((actual, bytes))) => {
+                Err(DownloadError::CacheDamaged {
+                    path: target,
+                    expected: sha1.to_string(),
+                    actual,
+                    bytes,
+                    source: Box::new(e),
+                })
+            }
+        }
     }
     // ANCHOR_END: fetch_file
 
@@ -192,14 +262,14 @@ impl Downloader {
         };
         let request_err = |source| DownloadError::Request {
             url: url.to_string(),
-            cache: self.cache_dir.clone(),
+            target: target.to_path_buf(),
             source,
         };
         std::fs::create_dir_all(&self.cache_dir)
             .map_err(io_err(&self.cache_dir))?;
         let client = reqwest::blocking::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .timeout(self.timeout)
             .build()
             .map_err(request_err)?;
         let mut response = client.get(url).send().map_err(request_err)?;
@@ -207,13 +277,19 @@ impl Downloader {
             return Err(DownloadError::Status {
                 url: url.to_string(),
                 status: response.status().as_u16(),
-                cache: self.cache_dir.clone(),
+                target: target.to_path_buf(),
             });
         }
         // ANCHOR: download_verify
         // The temporary file lives in the cache folder so that the final
         // rename is atomic; it is deleted when dropped on any error path.
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.cache_dir)
+        // Its name holds this process's id, so that a later run can tell a
+        // killed download's leftover from a download still running.
+        let prefix = partial_prefix(target);
+        remove_stale_partials(&self.cache_dir, &prefix);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!("{prefix}{}-", std::process::id()))
+            .tempfile_in(&self.cache_dir)
             .map_err(io_err(&self.cache_dir))?;
         let mut hasher = Sha1::new();
         let mut buf = vec![0u8; 1 << 16];
@@ -246,6 +322,8 @@ impl Downloader {
                 cache: self.cache_dir.clone(),
             });
         }
+        crate::atomic::set_ordinary_mode(tmp.as_file())
+            .map_err(io_err(tmp.path()))?;
         tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
         tmp.persist(target).map_err(|e| DownloadError::Io {
             path: target.to_path_buf(),

@@ -46,9 +46,16 @@ impl Sampling {
     pub fn min_tokens(self, batch_size: usize, num_steps: usize) -> usize {
         match self {
             // offset ≤ num_steps − 1, and each subsequence needs a label.
-            Sampling::Random => (batch_size + 1) * num_steps,
+            // (Saturating: a size near usize::MAX needs more tokens than
+            // any corpus has, and must not wrap around to a small number.)
+            Sampling::Random => {
+                batch_size.saturating_add(1).saturating_mul(num_steps)
+            }
             // offset ≤ num_steps, plus one token for the last label.
-            Sampling::Sequential => (batch_size + 1) * num_steps + 1,
+            Sampling::Sequential => batch_size
+                .saturating_add(1)
+                .saturating_mul(num_steps)
+                .saturating_add(1),
         }
     }
 }

@@ -231,7 +231,10 @@ pub fn load_splits_time_machine(
         Some(n) => n,
         None => available.saturating_sub(valid_tokens),
     };
-    if train_len + valid_tokens > available || train_len == 0 {
+    let fits = train_len
+        .checked_add(valid_tokens)
+        .is_some_and(|n| n <= available);
+    if !fits || train_len == 0 {
         return Err(DataError::SplitTooLarge {
             train: train_len,
             valid: valid_tokens,

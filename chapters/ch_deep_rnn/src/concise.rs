@@ -5,7 +5,7 @@
 use anyhow::Result;
 use ch_gru::concise::concise_gru;
 use ch_lstm::concise::concise_lstm;
-use d2l::cli::{self, TrainArgs};
+use d2l::cli::{self, Prepared, TrainArgs};
 use d2l::concise::{device, Read};
 use std::collections::BTreeMap;
 use tch::Kind;
@@ -25,12 +25,11 @@ pub fn train_cli(
     args: &TrainArgs,
     cell: CellKind,
     layers: usize,
-    chapter: &str,
+    run: Prepared,
 ) -> Result<()> {
     let device = device(args.device)?;
     tch::manual_seed(args.seed as i64);
-    let (splits, _) = args.data()?;
-    let (v, h) = (splits.vocab.len(), args.num_hiddens);
+    let (v, h) = (run.splits.vocab.len(), args.num_hiddens);
     let mut meta = BTreeMap::from([
         ("model".to_string(), "deep".to_string()),
         ("layers".to_string(), layers.to_string()),
@@ -50,7 +49,7 @@ pub fn train_cli(
                     cli::scratch_tensors(&p, &m.output(Read::Value))
                 },
                 args,
-                chapter,
+                run,
                 "deep GRU on tch",
                 meta,
             )?;
@@ -67,7 +66,7 @@ pub fn train_cli(
                     cli::scratch_tensors(&p, &m.output(Read::Value))
                 },
                 args,
-                chapter,
+                run,
                 "deep LSTM on tch",
                 meta,
             )?;

@@ -3,10 +3,12 @@
 
 use anyhow::{bail, Result};
 use ch_deep_rnn::scratch::{stack, Stack};
-use ch_gru::scratch::{Gru, Variant};
+use ch_gru::args::{checkpoint_variant, variant_name, VariantArg};
+use ch_gru::scratch::Gru;
 use ch_lstm::scratch::Lstm;
 use clap::{Args, ValueEnum};
-use d2l::cli::{self, positive_usize, Command, Impl, TrainArgs};
+use d2l::cli::TrainArgs;
+use d2l::cli::{self, positive_usize, Command, Impl, Prepared, Shape};
 use d2l::rnn::{Cell, RnnModel};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -36,35 +38,25 @@ enum CellArg {
     Lstm,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum VariantArg {
-    ResetBefore,
-    ResetAfter,
-}
-
-impl VariantArg {
-    fn variant(self) -> Variant {
-        match self {
-            Self::ResetBefore => Variant::ResetBefore,
-            Self::ResetAfter => Variant::ResetAfter,
+impl DeepTrainArgs {
+    fn shape(&self) -> Shape {
+        let gates = match self.cell {
+            CellArg::Gru => 3,
+            CellArg::Lstm => 4,
+        };
+        Shape {
+            layers: self.layers,
+            gates,
         }
     }
 }
 
-fn variant_name(v: Variant) -> &'static str {
-    match v {
-        Variant::ResetBefore => "reset-before",
-        Variant::ResetAfter => "reset-after",
-    }
-}
-
 fn main() {
-    cli::quiet_on_closed_pipe();
     let command = cli::parse_with_defaults::<DeepTrainArgs>(
         CHAPTER,
         "Train a deep (stacked) GRU or LSTM character-level language model \
          on The Time Machine, or continue a text with a trained one.",
-        "With no subcommand, `train` runs. The defaults are the seed's deep \
+        "With no subcommand, `train` runs. The defaults are d2l-zh's deep \
          model: 2 LSTM layers of 256 units, lr 2, 500 epochs, batch 32 × 35 \
          steps, the first 10,000 characters.",
         &[("lr", "2")],
@@ -80,8 +72,9 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
     if common.implementation == Impl::Concise {
         return train_concise(args);
     }
-    let (splits, _) = common.data()?;
-    let (v, h, layers) = (splits.vocab.len(), common.num_hiddens, args.layers);
+    let run = common.prepare(CHAPTER, args.shape())?;
+    let (v, h) = (run.splits.vocab.len(), common.num_hiddens);
+    let layers = args.layers;
     let mut meta = BTreeMap::from([
         ("model".to_string(), "deep".to_string()),
         ("layers".to_string(), layers.to_string()),
@@ -93,12 +86,13 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
             meta.insert("cell".into(), "gru".into());
             meta.insert("variant".into(), variant_name(variant).into());
             let cell = stack(layers, v, h, |i, h| Gru::new(i, h, variant));
-            train_stack(cell, v, common, meta, "deep GRU from scratch")
+            train_stack(cell, v, common, run, meta, "deep GRU from scratch")
         }
         CellArg::Lstm => {
             meta.insert("cell".into(), "lstm".into());
             let cell = stack(layers, v, h, Lstm::new);
-            train_stack(cell, v, common, meta, "deep LSTM from scratch")
+            let title = "deep LSTM from scratch";
+            train_stack(cell, v, common, run, meta, title)
         }
     }
 }
@@ -107,6 +101,7 @@ fn train_stack<C: Cell<f32>>(
     cell: Stack<C>,
     vocab_size: usize,
     args: &TrainArgs,
+    run: Prepared,
     meta: BTreeMap<String, String>,
     title: &str,
 ) -> Result<()> {
@@ -116,7 +111,7 @@ fn train_stack<C: Cell<f32>>(
         &mut model,
         |m| cli::scratch_tensors(&m.params, &m.output),
         args,
-        CHAPTER,
+        run,
         title,
         meta,
     )?;
@@ -124,16 +119,11 @@ fn train_stack<C: Cell<f32>>(
 }
 
 fn generate(args: &cli::GenerateArgs) -> Result<()> {
-    let path = cli::checkpoint_path(args, CHAPTER);
-    let ck = d2l::checkpoint::Checkpoint::load(&path)?;
-    let layers = cli::checkpoint_usize(&ck, "layers")?;
+    let (path, ck) = cli::open_checkpoint(args, CHAPTER, "deep")?;
+    let layers = cli::checkpoint_layers(&ck)?;
     match ck.meta("cell")? {
         "gru" => cli::generate_scratch(args, CHAPTER, "deep", |ck, v, h| {
-            let variant = match ck.meta("variant")? {
-                "reset-before" => Variant::ResetBefore,
-                "reset-after" => Variant::ResetAfter,
-                other => bail!("unknown GRU variant {other:?}"),
-            };
+            let variant = checkpoint_variant(ck)?;
             Ok(stack(layers, v, h, |i, h| Gru::new(i, h, variant)))
         }),
         "lstm" => cli::generate_scratch(args, CHAPTER, "deep", |_, v, h| {
@@ -154,5 +144,6 @@ fn train_concise(args: &DeepTrainArgs) -> Result<()> {
         CellArg::Gru => ch_deep_rnn::concise::CellKind::Gru,
         CellArg::Lstm => ch_deep_rnn::concise::CellKind::Lstm,
     };
-    ch_deep_rnn::concise::train_cli(&args.common, cell, args.layers, CHAPTER)
+    let run = args.common.prepare(CHAPTER, args.shape())?;
+    ch_deep_rnn::concise::train_cli(&args.common, cell, args.layers, run)
 }

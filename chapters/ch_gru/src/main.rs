@@ -1,16 +1,22 @@
 //! `ch_gru`: train a GRU language model on The Time Machine, or continue a
 //! text with a trained one.
 
-use anyhow::{bail, Result};
-use ch_gru::scratch::{Gru, Variant};
-use clap::{Args, ValueEnum};
-use d2l::cli::{self, Command, Impl, TrainArgs};
+use anyhow::Result;
+use ch_gru::args::{checkpoint_variant, variant_name, VariantArg};
+use ch_gru::scratch::Gru;
+use clap::Args;
+use d2l::cli::{self, Command, Impl, Shape, TrainArgs};
 use d2l::rnn::RnnModel;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::BTreeMap;
 
 const CHAPTER: &str = "ch_gru";
+/// One layer of three gate blocks (update, reset, candidate).
+const SHAPE: Shape = Shape {
+    layers: 1,
+    gates: 3,
+};
 
 #[derive(Args, Clone)]
 struct GruTrainArgs {
@@ -23,31 +29,7 @@ struct GruTrainArgs {
     variant: VariantArg,
 }
 
-#[derive(Clone, Copy, Default, ValueEnum)]
-enum VariantArg {
-    #[default]
-    ResetBefore,
-    ResetAfter,
-}
-
-impl VariantArg {
-    fn variant(self) -> Variant {
-        match self {
-            Self::ResetBefore => Variant::ResetBefore,
-            Self::ResetAfter => Variant::ResetAfter,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::ResetBefore => "reset-before",
-            Self::ResetAfter => "reset-after",
-        }
-    }
-}
-
 fn main() {
-    cli::quiet_on_closed_pipe();
     let command = cli::parse::<GruTrainArgs>(
         CHAPTER,
         "Train a GRU character-level language model on The Time Machine, \
@@ -63,11 +45,7 @@ fn main() {
             CHAPTER,
             "gru",
             |ck, vocab_size, num_hiddens| {
-                let variant = match ck.meta("variant")? {
-                    "reset-before" => Variant::ResetBefore,
-                    "reset-after" => Variant::ResetAfter,
-                    other => bail!("unknown GRU variant {other:?}"),
-                };
+                let variant = checkpoint_variant(ck)?;
                 Ok(Gru::new(vocab_size, num_hiddens, variant))
             },
         ),
@@ -79,22 +57,22 @@ fn train(args: &GruTrainArgs) -> Result<()> {
     if common.implementation == Impl::Concise {
         return train_concise(args);
     }
-    let (splits, _) = common.data()?;
+    let run = common.prepare(CHAPTER, SHAPE)?;
     let mut rng = StdRng::seed_from_u64(common.seed);
-    let vocab_size = splits.vocab.len();
+    let vocab_size = run.splits.vocab.len();
     let variant = args.variant.variant();
     let cell = Gru::new(vocab_size, common.num_hiddens, variant);
     let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
     let meta = BTreeMap::from([
         ("model".to_string(), "gru".to_string()),
-        ("variant".to_string(), args.variant.name().to_string()),
+        ("variant".to_string(), variant_name(variant).to_string()),
         ("impl".to_string(), "scratch".to_string()),
     ]);
     cli::train_and_save(
         &mut model,
         |m| cli::scratch_tensors(&m.params, &m.output),
         common,
-        CHAPTER,
+        run,
         "GRU from scratch",
         meta,
     )?;
@@ -108,5 +86,6 @@ fn train_concise(_: &GruTrainArgs) -> Result<()> {
 
 #[cfg(feature = "torch")]
 fn train_concise(args: &GruTrainArgs) -> Result<()> {
-    ch_gru::concise::train_cli(&args.common, CHAPTER)
+    let run = args.common.prepare(CHAPTER, SHAPE)?;
+    ch_gru::concise::train_cli(&args.common, run)
 }

@@ -5,5 +5,6 @@
 
 d2l::chapter_cli_tests!(
     env!("CARGO_BIN_EXE_ch_gru"),
-    &["--variant", "reset-after", "--iter", "random"]
+    &["--variant", "reset-after", "--iter", "random"],
+    "gru"
 );

@@ -5,7 +5,7 @@
 use crate::layout::{from_torch, grads_from_torch, to_torch};
 use crate::scratch::LstmParams;
 use anyhow::Result;
-use d2l::cli::{self, TrainArgs};
+use d2l::cli::{self, Prepared, TrainArgs};
 use d2l::concise::{device, ConciseRnn, Read};
 use std::collections::BTreeMap;
 use tch::nn;
@@ -46,11 +46,10 @@ pub fn layer(model: &ConciseLstm, l: usize, read: Read) -> LstmParams<f64> {
 
 /// `ch_lstm --impl concise`: trains the concise model and saves it in our
 /// layout, so `generate` and the scratch model can load it.
-pub fn train_cli(args: &TrainArgs, chapter: &str) -> Result<()> {
+pub fn train_cli(args: &TrainArgs, run: Prepared) -> Result<()> {
     let device = device(args.device)?;
     tch::manual_seed(args.seed as i64);
-    let (splits, _) = args.data()?;
-    let vocab_size = splits.vocab.len();
+    let vocab_size = run.splits.vocab.len();
     let mut model =
         concise_lstm(vocab_size, args.num_hiddens, 1, device, Kind::Float);
     let meta = BTreeMap::from([
@@ -64,7 +63,7 @@ pub fn train_cli(args: &TrainArgs, chapter: &str) -> Result<()> {
             cli::scratch_tensors(&cell, &m.output(Read::Value))
         },
         args,
-        chapter,
+        run,
         "LSTM on tch (nn::lstm)",
         meta,
     )?;

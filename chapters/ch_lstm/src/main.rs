@@ -3,16 +3,20 @@
 
 use anyhow::Result;
 use ch_lstm::scratch::Lstm;
-use d2l::cli::{self, Command, Impl, TrainArgs};
+use d2l::cli::{self, Command, Impl, Shape, TrainArgs};
 use d2l::rnn::RnnModel;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::BTreeMap;
 
 const CHAPTER: &str = "ch_lstm";
+/// One layer of four gate blocks (input, forget, output, candidate).
+const SHAPE: Shape = Shape {
+    layers: 1,
+    gates: 4,
+};
 
 fn main() {
-    cli::quiet_on_closed_pipe();
     let command = cli::parse::<TrainArgs>(
         CHAPTER,
         "Train an LSTM character-level language model on The Time \
@@ -36,9 +40,9 @@ fn train(args: &TrainArgs) -> Result<()> {
     if args.implementation == Impl::Concise {
         return train_concise(args);
     }
-    let (splits, _) = args.data()?;
+    let run = args.prepare(CHAPTER, SHAPE)?;
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let vocab_size = splits.vocab.len();
+    let vocab_size = run.splits.vocab.len();
     let cell = Lstm::new(vocab_size, args.num_hiddens);
     let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
     let meta = BTreeMap::from([
@@ -49,7 +53,7 @@ fn train(args: &TrainArgs) -> Result<()> {
         &mut model,
         |m| cli::scratch_tensors(&m.params, &m.output),
         args,
-        CHAPTER,
+        run,
         "LSTM from scratch",
         meta,
     )?;
@@ -63,5 +67,6 @@ fn train_concise(_: &TrainArgs) -> Result<()> {
 
 #[cfg(feature = "torch")]
 fn train_concise(args: &TrainArgs) -> Result<()> {
-    ch_lstm::concise::train_cli(args, CHAPTER)
+    let run = args.prepare(CHAPTER, SHAPE)?;
+    ch_lstm::concise::train_cli(args, run)
 }

@@ -3,4 +3,8 @@
 //! subcommand, bad input is refused clearly, and `--impl concise` works
 //! with the `torch` feature or says how to get it.
 
-d2l::chapter_cli_tests!(env!("CARGO_BIN_EXE_ch_lstm"), &["--iter", "random"]);
+d2l::chapter_cli_tests!(
+    env!("CARGO_BIN_EXE_ch_lstm"),
+    &["--iter", "random"],
+    "lstm"
+);

@@ -3,8 +3,18 @@
 //! errors a user can cause. Each function panics with the command's output
 //! when something is off.
 
+pub mod checkpoints;
+pub mod faults;
+
 use std::path::Path;
 use std::process::{Command, Output};
+
+/// The binary under test: `default`, or the one `D2L_TEST_BIN` names, so
+/// that the same tests can be run against an older build to watch them
+/// fail (`D2L_TEST_BIN=/tmp/old/ch_gru cargo test -p ch_gru --test cli`).
+pub fn bin(default: &str) -> String {
+    std::env::var("D2L_TEST_BIN").unwrap_or_else(|_| default.to_string())
+}
 
 /// Runs `bin` with `args`, no terminal, and returns its output.
 pub fn run(bin: &str, args: &[&str]) -> Output {
@@ -158,11 +168,14 @@ pub fn bad_input_is_refused(bin: &str, dir: &Path) {
 
 /// The end-to-end tests of a chapter binary, in one line of its
 /// `tests/cli.rs`: `d2l::chapter_cli_tests!(env!("CARGO_BIN_EXE_ch_gru"),
-/// &["--iter", "random"]);`, where the flags give a second training run.
+/// &["--iter", "random"], "gru");`, where the flags give a second training
+/// run and `"gru"` is the model its checkpoints record.
 /// The crate needs `tempfile` as a dev-dependency.
 #[macro_export]
 macro_rules! chapter_cli_tests {
-    ($bin:expr, $second_run:expr) => {
+    ($bin:expr, $second_run:expr, $model:expr) => {
+        $crate::chapter_fault_tests!($bin, $model);
+
         #[test]
         fn scratch_trains_writes_outputs_and_generates() {
             let dir = tempfile::tempdir().unwrap();
@@ -254,6 +267,84 @@ macro_rules! chapter_cli_tests {
                 &["--impl", "concise"],
                 &c,
             );
+        }
+    };
+}
+
+/// The fault tests of [`faults`] for a chapter binary; `$model` is the
+/// `model` its checkpoints record (`gru`, `lstm`, `deep`). Part of
+/// [`chapter_cli_tests`].
+#[macro_export]
+macro_rules! chapter_fault_tests {
+    ($bin:expr, $model:expr) => {
+        mod faults {
+            use $crate::clitest::checkpoints as c;
+            use $crate::clitest::faults as f;
+
+            fn check(test: fn(&str, &std::path::Path)) {
+                let dir = tempfile::tempdir().unwrap();
+                test(&$crate::clitest::bin($bin), dir.path());
+            }
+
+            #[test]
+            fn diverged_run_keeps_the_previous_one() {
+                check(f::diverged_run_keeps_the_previous_one);
+            }
+
+            #[test]
+            fn closed_stdout_costs_nothing() {
+                check(f::closed_stdout_costs_nothing);
+            }
+
+            #[test]
+            fn full_stdout_is_an_error() {
+                check(f::full_stdout_is_an_error);
+            }
+
+            #[test]
+            fn outputs_appear_together() {
+                check(f::outputs_appear_together);
+            }
+
+            #[test]
+            fn interrupt_keeps_the_previous_run() {
+                check(f::interrupt_keeps_the_previous_run);
+            }
+
+            #[test]
+            fn output_problems_come_before_training() {
+                check(f::output_problems_come_before_training);
+            }
+
+            #[test]
+            fn huge_values_are_refused() {
+                check(f::huge_values_are_refused);
+            }
+
+            #[test]
+            fn edited_checkpoints_are_refused() {
+                check(c::edited_checkpoints_are_refused);
+            }
+
+            #[test]
+            fn seeded_runs_write_identical_checkpoints() {
+                check(c::seeded_runs_write_identical_checkpoints);
+            }
+
+            #[test]
+            fn messages_say_what_to_do() {
+                check(|bin, dir| f::messages_say_what_to_do(bin, $model, dir));
+            }
+
+            #[test]
+            fn modes_follow_the_umask() {
+                check(f::modes_follow_the_umask);
+            }
+
+            #[test]
+            fn settings_are_recorded_as_run() {
+                check(f::settings_are_recorded_as_run);
+            }
         }
     };
 }

@@ -1,0 +1,185 @@
+//! `generate`: a checkpoint read back and checked, metadata against
+//! tensors, before any model is built from it.
+
+use super::{load_scratch_tensors, GenerateArgs};
+use crate::checkpoint::Checkpoint;
+use crate::console;
+use crate::data::Vocab;
+use crate::generate::predict;
+use crate::model::LanguageModel;
+use crate::rnn::{Cell, RnnModel};
+use anyhow::{bail, Context, Result};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Which binary trains and reads each kind of model.
+fn chapter_of(model: &str) -> Option<&'static str> {
+    match model {
+        "gru" => Some("ch_gru"),
+        "lstm" => Some("ch_lstm"),
+        "deep" => Some("ch_deep_rnn"),
+        _ => None,
+    }
+}
+
+/// Loads the checkpoint `generate` asks for and checks that it holds a
+/// `model` (`gru`, `lstm` or `deep`), naming the binary that reads it if
+/// not.
+pub fn open_checkpoint(
+    args: &GenerateArgs,
+    chapter: &str,
+    model: &str,
+) -> Result<(PathBuf, Checkpoint)> {
+    let path = checkpoint_path(args, chapter);
+    if args.checkpoint.is_none() && !path.exists() {
+        bail!(
+            "there is no checkpoint at {} yet: train one first with \
+             `cargo run --release -p {chapter}`, or pass --checkpoint",
+            path.display()
+        );
+    }
+    let ck = Checkpoint::load(&path)?;
+    let found = ck.meta("model")?;
+    if found != model {
+        let hint = match chapter_of(found) {
+            Some(bin) => format!("; read it with `{bin} generate`"),
+            None => String::new(),
+        };
+        bail!(
+            "{} holds a {found:?} model, and {chapter} reads {model:?} \
+             models{hint}",
+            path.display()
+        );
+    }
+    Ok((path, ck))
+}
+
+/// Refuses a vocabulary entry that is not one printable character (or
+/// `<unk>`), so that a damaged or edited checkpoint cannot print control
+/// characters to the terminal.
+pub fn check_vocab_token(i: usize, token: &str) -> Result<()> {
+    let mut chars = token.chars();
+    match (chars.next(), chars.next()) {
+        _ if i == 0 && token == "<unk>" => Ok(()),
+        (Some(c), None) if !c.is_control() => Ok(()),
+        _ => bail!(
+            "the checkpoint's vocabulary entry {i} is {token:?}, not one \
+             printable character: the file was damaged or edited"
+        ),
+    }
+}
+
+/// The vocabulary stored in a checkpoint: `<unk>` first, then distinct
+/// printable characters.
+pub fn checkpoint_vocab(ck: &Checkpoint) -> Result<Vocab> {
+    let tokens: Vec<String> = serde_json::from_str(ck.meta("vocab")?)
+        .context("the checkpoint's vocabulary is not valid JSON")?;
+    if tokens.first().map(String::as_str) != Some("<unk>") {
+        bail!("the checkpoint's vocabulary does not start with <unk>");
+    }
+    let mut seen = BTreeSet::new();
+    for (i, token) in tokens.iter().enumerate() {
+        check_vocab_token(i, token)?;
+        if !seen.insert(token.as_str()) {
+            bail!(
+                "the checkpoint's vocabulary holds {token:?} twice: the file \
+                 was damaged or edited"
+            );
+        }
+    }
+    Ok(Vocab::from_tokens(tokens))
+}
+
+/// A usize entry of a checkpoint's metadata.
+pub fn checkpoint_usize(ck: &Checkpoint, key: &str) -> Result<usize> {
+    let v = ck.meta(key)?;
+    v.parse()
+        .with_context(|| format!("checkpoint metadata `{key}` = {v:?}"))
+}
+
+/// The checkpoint's `num_hiddens`, checked against the output layer's
+/// weight, whose shape is (hidden units, vocabulary size).
+fn checked_num_hiddens(ck: &Checkpoint, vocab: &Vocab) -> Result<usize> {
+    let name = "output.w_hq";
+    let shape = ck.shape(name)?;
+    let h = ck.meta("num_hiddens")?;
+    if shape != [h.parse().unwrap_or(usize::MAX), vocab.len()] {
+        bail!(
+            "the checkpoint's metadata says num_hiddens = {h} with a \
+             vocabulary of {}, but its tensor `{name}` has shape {shape:?}: \
+             the file was edited or damaged. Train again to write a new one",
+            vocab.len()
+        );
+    }
+    Ok(shape[0])
+}
+
+/// The checkpoint's `layers`, checked against the layers its tensors hold
+/// (`cell.l0.…` to `cell.l{layers − 1}.…`).
+pub fn checkpoint_layers(ck: &Checkpoint) -> Result<usize> {
+    let meta = ck.meta("layers")?;
+    let stored: BTreeSet<usize> = ck
+        .names()
+        .filter_map(|n| n.strip_prefix("cell.l")?.split('.').next())
+        .filter_map(|l| l.parse().ok())
+        .collect();
+    let consistent = stored.iter().copied().eq(0..stored.len());
+    match meta.parse::<usize>() {
+        Ok(n) if n >= 1 && consistent && n == stored.len() => Ok(n),
+        _ => bail!(
+            "the checkpoint's metadata says layers = {meta:?}, but it holds \
+             tensors for {} layer(s): the file was edited or damaged. Train \
+             again to write a new one",
+            stored.len()
+        ),
+    }
+}
+
+/// Runs `generate`: continues the prefix and prints the text.
+pub fn generate_and_print<M: LanguageModel>(
+    model: &mut M,
+    vocab: &Vocab,
+    args: &GenerateArgs,
+) -> Result<()> {
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let text = predict(
+        model,
+        vocab,
+        &args.prefix,
+        args.len,
+        args.decoding(),
+        &mut rng,
+    )?;
+    console::result(&format!("{text}\n"))
+        .context("cannot print the generated text to standard output")
+}
+
+/// `generate` for a from-scratch model: loads the checkpoint, checks that
+/// it holds a `model` and that its metadata matches its tensors, builds
+/// the cell with `cell(checkpoint, vocab size, hidden units)`, loads the
+/// weights and continues the prefix. Checkpoints of the concise models
+/// are in the same layout, so they load here too.
+pub fn generate_scratch<C: Cell<f32>>(
+    args: &GenerateArgs,
+    chapter: &str,
+    model: &str,
+    cell: impl FnOnce(&Checkpoint, usize, usize) -> Result<C>,
+) -> Result<()> {
+    let (_, ck) = open_checkpoint(args, chapter, model)?;
+    let vocab = checkpoint_vocab(&ck)?;
+    let num_hiddens = checked_num_hiddens(&ck, &vocab)?;
+    let cell = cell(&ck, vocab.len(), num_hiddens)?;
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut m = RnnModel::new(cell, vocab.len(), &mut rng);
+    load_scratch_tensors(&ck, &mut m.params, &mut m.output)?;
+    generate_and_print(&mut m, &vocab, args)
+}
+
+/// The checkpoint path: `--checkpoint`, or `runs/<chapter>/model.safetensors`.
+pub fn checkpoint_path(args: &GenerateArgs, chapter: &str) -> PathBuf {
+    args.checkpoint.clone().unwrap_or_else(|| {
+        Path::new("runs").join(chapter).join("model.safetensors")
+    })
+}

@@ -1,0 +1,379 @@
+//! The command line every chapter shares: `train` (the default) and
+//! `generate`, with d2l's hyper-parameters as flags, and what a run writes.
+
+mod generate;
+mod run;
+
+pub use generate::{
+    check_vocab_token, checkpoint_layers, checkpoint_path, checkpoint_usize,
+    checkpoint_vocab, generate_and_print, generate_scratch, open_checkpoint,
+};
+pub use run::{
+    default_threads, memory_estimate_bytes, peak_rss_mb, result_table,
+    train_and_save, Prepared, Shape,
+};
+
+use crate::data::Sampling;
+use crate::generate::Decoding;
+use crate::rnn::CodePath;
+use crate::train::PREFIX;
+use clap::{
+    Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+};
+use std::path::PathBuf;
+
+/// A chapter's command line: `train` (the default, so its flags also work
+/// without the subcommand) and `generate`. `T` is the chapter's training
+/// flags: [`TrainArgs`], flattened into a struct with its own extras.
+#[derive(Debug, Parser)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli<T: Args> {
+    #[command(subcommand)]
+    command: Option<Command<T>>,
+    #[command(flatten)]
+    train: T,
+}
+
+/// What a chapter's binary was asked to do.
+#[derive(Debug, Subcommand)]
+pub enum Command<T: Args> {
+    /// Train a model (the default) and write metrics, a plot and a
+    /// checkpoint.
+    Train(T),
+    /// Continue a prefix with a trained model.
+    Generate(GenerateArgs),
+}
+
+/// Parses the command line of the chapter binary `name`, described by
+/// `about` (one line) and `after_help`.
+pub fn parse<T: Args + FromArgMatches>(
+    name: &'static str,
+    about: &'static str,
+    after_help: &'static str,
+) -> Command<T> {
+    parse_with_defaults(name, about, after_help, &[])
+}
+
+/// [`parse`], with some flags' defaults changed: `("lr", "2")`.
+pub fn parse_with_defaults<T: Args + FromArgMatches>(
+    name: &'static str,
+    about: &'static str,
+    after_help: &'static str,
+    defaults: &[(&'static str, &'static str)],
+) -> Command<T> {
+    crate::console::file_size_limit_is_an_error();
+    let mut command = Cli::<T>::command()
+        .name(name)
+        .bin_name(name)
+        .about(about)
+        .after_help(after_help)
+        .version(env!("CARGO_PKG_VERSION"));
+    for &(flag, value) in defaults {
+        command = command
+            .mut_arg(flag, |a| a.default_value(value))
+            .mut_subcommand("train", |c| {
+                c.mut_arg(flag, |a| a.default_value(value))
+            });
+    }
+    let cli = command
+        .try_get_matches()
+        .and_then(|m| Cli::<T>::from_arg_matches(&m))
+        .unwrap_or_else(|e| exit_with_usage(&e));
+    cli.command.unwrap_or(Command::Train(cli.train))
+}
+
+/// Prints clap's message (`--help`, `--version`, or a usage error) and
+/// exits with its status; if the message cannot be printed, says so and
+/// exits with 1, since a help text that went nowhere is no success.
+fn exit_with_usage(e: &clap::Error) -> ! {
+    match e.print() {
+        Err(io) if io.kind() != std::io::ErrorKind::BrokenPipe => {
+            crate::console::error(&format!(
+                "cannot print to standard output: {io}"
+            ));
+            std::process::exit(1)
+        }
+        _ => std::process::exit(e.exit_code()),
+    }
+}
+
+/// Which implementation trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Impl {
+    /// From scratch on ndarray, with hand-written backpropagation.
+    #[default]
+    Scratch,
+    /// On libtorch through tch (needs the `torch` feature).
+    Concise,
+}
+
+/// Where the concise model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Device {
+    #[default]
+    Cpu,
+    Cuda,
+}
+
+/// How the training text is cut into minibatches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Iter {
+    /// Rows continue from batch to batch; the state is carried over.
+    #[default]
+    Sequential,
+    /// Subsequences at random positions; the state restarts every batch.
+    Random,
+}
+
+impl From<Iter> for Sampling {
+    fn from(i: Iter) -> Self {
+        match i {
+            Iter::Sequential => Sampling::Sequential,
+            Iter::Random => Sampling::Random,
+        }
+    }
+}
+
+/// Parses a whole number of at least 1, for flags.
+pub fn positive_usize(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) if s.trim_start().starts_with('-') => {
+            Err(format!("must be at least 1, got {s}"))
+        }
+        Err(e) => Err(format!("not a whole number: {e}")),
+    }
+}
+
+/// The most threads `--threads` takes.
+pub const MAX_THREADS: usize = 1024;
+
+fn threads(s: &str) -> Result<usize, String> {
+    match positive_usize(s)? {
+        n if n > MAX_THREADS => Err(format!(
+            "at most {MAX_THREADS}, got {n}; the default uses every core"
+        )),
+        n => Ok(n),
+    }
+}
+
+fn seed(s: &str) -> Result<u64, String> {
+    s.parse::<u64>().map_err(|_| {
+        format!("must be a whole number from 0 to {}, got {s}", u64::MAX)
+    })
+}
+
+/// The most characters `generate --len` adds in one call.
+pub const MAX_LEN: usize = 1_000_000;
+
+fn generate_len(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n <= MAX_LEN => Ok(n),
+        _ => Err(format!("must be a whole number from 0 to {MAX_LEN}")),
+    }
+}
+
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(x) => Err(format!("must be a positive number, got {x}")),
+        Err(e) => Err(format!("not a number: {e}")),
+    }
+}
+
+/// `train`: every hyper-parameter of d2l's `train_ch8`, named after it.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Passes over the training text.
+    #[arg(long, default_value_t = 500, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub epochs: usize,
+    /// Learning rate of SGD.
+    #[arg(long, default_value_t = 1.0, value_parser = positive_f64,
+          allow_negative_numbers = true)]
+    pub lr: f64,
+    /// Hidden units per layer.
+    #[arg(long, default_value_t = 256, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub num_hiddens: usize,
+    /// Subsequences per minibatch.
+    #[arg(long, default_value_t = 32, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub batch_size: usize,
+    /// Time steps per subsequence (how far back BPTT reaches).
+    #[arg(long, default_value_t = 35, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub num_steps: usize,
+    /// Characters of the book to train on, from its start.
+    #[arg(long, default_value_t = 10_000, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub max_tokens: usize,
+    /// Characters after the training text held out for validation.
+    #[arg(long, default_value_t = 5_000, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub valid_tokens: usize,
+    /// Gradient clipping threshold θ on the global gradient norm.
+    #[arg(long, default_value_t = 1.0, value_parser = positive_f64,
+          allow_negative_numbers = true)]
+    pub clip: f64,
+    /// Which implementation to train.
+    #[arg(long = "impl", value_enum, default_value_t)]
+    pub implementation: Impl,
+    /// Where the concise model runs.
+    #[arg(long, value_enum, default_value_t)]
+    pub device: Device,
+    /// Seeds the weights and the minibatch order.
+    #[arg(long, default_value_t = 0, value_parser = seed,
+          allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Minibatch sampling.
+    #[arg(long, value_enum, default_value_t)]
+    pub iter: Iter,
+    /// Folder for metrics.json, perplexity.svg and model.safetensors
+    /// [default: runs/<chapter>]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print only the final lines: no progress bar, no samples.
+    #[arg(long)]
+    pub quiet: bool,
+    /// CPU threads to train with. The from-scratch model splits each
+    /// minibatch between them (1 runs the code as the chapters show it);
+    /// the concise model hands them to libtorch. [default: every core]
+    #[arg(long, value_parser = threads,
+          allow_negative_numbers = true)]
+    pub threads: Option<usize>,
+    /// The from-scratch model's computation: `teaching` runs the
+    /// step-by-step loops the chapters show; `fast` runs the same numbers
+    /// as whole-sequence matrix products (the book's "Making it fast").
+    /// The concise model has only its own.
+    #[arg(long, value_enum, default_value_t)]
+    pub path: CodePath,
+}
+
+/// `generate`: continue a prefix with a trained model.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// A checkpoint written by `train` [default:
+    /// runs/<chapter>/model.safetensors]
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// The text to continue.
+    #[arg(long, default_value = PREFIX)]
+    pub prefix: String,
+    /// How many characters to add.
+    #[arg(long, default_value_t = 200, value_parser = generate_len,
+          allow_negative_numbers = true)]
+    pub len: usize,
+    /// Sample from softmax(logits / T) instead of taking the most likely
+    /// character. Below 1 is more conservative, above 1 more adventurous.
+    #[arg(long, value_parser = positive_f64,
+          allow_negative_numbers = true)]
+    pub temperature: Option<f64>,
+    /// Sample only among the k most likely characters (implies sampling,
+    /// at temperature 1 unless given).
+    #[arg(long, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub top_k: Option<usize>,
+    /// Seeds the sampling.
+    #[arg(long, default_value_t = 0, value_parser = seed,
+          allow_negative_numbers = true)]
+    pub seed: u64,
+}
+
+impl GenerateArgs {
+    pub fn decoding(&self) -> Decoding {
+        match (self.temperature, self.top_k) {
+            (None, None) => Decoding::Greedy,
+            (t, k) => Decoding::Sample {
+                temperature: t.unwrap_or(1.0),
+                top_k: k,
+            },
+        }
+    }
+}
+
+/// Refuses `--impl concise` in a build without libtorch, saying how to get
+/// one.
+pub fn concise_unavailable(chapter: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "--impl concise needs libtorch, and this binary was built without \
+         it. Install PyTorch 2.11.0 (pip install torch==2.11.0), then run\n  \
+         LIBTORCH_USE_PYTORCH=1 cargo run --release -p {chapter} \
+         --features torch -- --impl concise"
+    )
+}
+
+/// Model tensors by name, as f32 arrays, for a checkpoint.
+pub type NamedArrays = Vec<(String, ndarray::ArrayD<f32>)>;
+
+/// The tensors of a model in our layout, as f32: `cell.<name>` and
+/// `output.<name>`.
+pub fn scratch_tensors<F, P, O>(cell: &P, output: &O) -> NamedArrays
+where
+    F: ndarray::NdFloat,
+    P: crate::rnn::Tensors<F>,
+    O: crate::rnn::Tensors<F>,
+{
+    let prefixed = |prefix: &str, t: Vec<(String, ndarray::ArrayViewD<F>)>| {
+        t.into_iter()
+            .map(|(n, v)| {
+                let v32 = v.mapv(|x| x.to_f32().unwrap_or(f32::NAN));
+                (format!("{prefix}.{n}"), v32)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut out = prefixed("cell", cell.named());
+    out.extend(prefixed("output", output.named()));
+    out
+}
+
+/// Loads `cell.<name>` and `output.<name>` from a checkpoint into a model
+/// of the right shape.
+pub fn load_scratch_tensors<P, O>(
+    ck: &crate::checkpoint::Checkpoint,
+    cell: &mut P,
+    output: &mut O,
+) -> anyhow::Result<()>
+where
+    P: crate::rnn::Tensors<f32>,
+    O: crate::rnn::Tensors<f32>,
+{
+    for (prefix, named) in
+        [("cell", cell.named_mut()), ("output", output.named_mut())]
+    {
+        for (name, mut view) in named {
+            let t = ck.tensor(&format!("{prefix}.{name}"), view.shape())?;
+            view.assign(&t);
+        }
+    }
+    Ok(())
+}
+
+/// Runs a command's body and turns an error into a message on stderr and
+/// a failure status, without a backtrace: errors here are for users. An
+/// interrupted run exits as the signal would have (130 for Ctrl-C).
+pub fn exit_on_error(result: anyhow::Result<()>) {
+    let Err(e) = result else { return };
+    // The chain of causes, skipping those a message already quotes.
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    crate::console::error(&message);
+    let interrupted = matches!(
+        e.downcast_ref::<crate::train::TrainError>(),
+        Some(crate::train::TrainError::Interrupted { .. })
+    );
+    std::process::exit(if interrupted {
+        crate::console::interrupted_status()
+    } else {
+        1
+    });
+}

@@ -1,0 +1,354 @@
+//! `train`: everything checked before the first epoch, the training, and
+//! the run's outputs written all at once.
+
+use super::{Device, Impl, NamedArrays, TrainArgs};
+use crate::checkpoint::encode;
+use crate::console;
+use crate::data::{load_splits_time_machine, SeqDataLoader, Splits};
+use crate::generate::{predict, Decoding};
+use crate::model::LanguageModel;
+use crate::outputs::OutDir;
+use crate::plot::perplexity_svg;
+use crate::train::{train, History, TrainConfig, TrainError, NUM_PREDS};
+use crate::train::{PREDICT_EVERY, PREFIX};
+use anyhow::{anyhow, bail, Context, Result};
+use ndarray::ArrayViewD;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What sets a model's size besides the flags: its layers and how many
+/// gates (blocks of the fused weight matrices) each layer has: 3 for a
+/// GRU, 4 for an LSTM.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub layers: usize,
+    pub gates: usize,
+}
+
+/// A run that passed every check that can be made before training: the
+/// data, its batches, and an output folder that will take the results.
+#[derive(Debug)]
+pub struct Prepared {
+    pub splits: Splits,
+    pub loader: SeqDataLoader,
+    pub out: OutDir,
+    /// The threads the model will really use.
+    pub threads: usize,
+}
+
+impl TrainArgs {
+    /// The output folder: `--out`, or `runs/<chapter>`.
+    pub fn out_dir(&self, chapter: &str) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| Path::new("runs").join(chapter))
+    }
+
+    pub fn config(&self) -> TrainConfig {
+        TrainConfig {
+            num_epochs: self.epochs,
+            lr: self.lr,
+            clip: self.clip,
+            seed: self.seed,
+            quiet: self.quiet,
+        }
+    }
+
+    /// Checks everything that can fail before the first epoch rather than
+    /// after the last: the flags that go together, the data against the
+    /// batch shape, the memory the model of `shape` needs, and the output
+    /// folder. Builds nothing large.
+    pub fn prepare(&self, chapter: &str, shape: Shape) -> Result<Prepared> {
+        let concise = self.implementation == Impl::Concise;
+        if !concise && self.device == Device::Cuda {
+            bail!(
+                "--device cuda needs --impl concise: the from-scratch model \
+                 runs on the CPU only"
+            );
+        }
+        if self.valid_tokens <= self.num_steps {
+            bail!(
+                "--valid-tokens {} is too short for --num-steps {}: \
+                 validation reads subsequences of {} steps and their \
+                 labels, so it needs at least {} tokens",
+                self.valid_tokens,
+                self.num_steps,
+                self.num_steps,
+                self.num_steps.saturating_add(1)
+            );
+        }
+        let out = OutDir::check(&self.out_dir(chapter))?;
+        let splits =
+            load_splits_time_machine(Some(self.max_tokens), self.valid_tokens)?;
+        let loader = SeqDataLoader::new(
+            splits.train.clone(),
+            self.batch_size,
+            self.num_steps,
+            self.iter.into(),
+        )?;
+        let asked = self.threads.unwrap_or_else(default_threads);
+        // The from-scratch model gives each thread at least one sequence.
+        let threads = if concise {
+            asked
+        } else {
+            asked.min(self.batch_size)
+        };
+        let need = memory_estimate_bytes(self, splits.vocab.len(), shape);
+        if let (Some(have), Device::Cpu) = (available_memory(), self.device) {
+            if need > have {
+                bail!(
+                    "this model needs about {} of memory to train ({} \
+                     hidden units × {} layer(s), batches of {} × {}, {} \
+                     threads, {} epochs), more than the {} this machine has \
+                     free. Use a smaller --num-hiddens, {}--batch-size, \
+                     --threads or --epochs",
+                    gigabytes(need),
+                    self.num_hiddens,
+                    shape.layers,
+                    self.batch_size,
+                    self.num_steps,
+                    threads,
+                    self.epochs,
+                    gigabytes(have),
+                    if shape.layers > 1 { "--layers, " } else { "" },
+                );
+            }
+        }
+        Ok(Prepared {
+            splits,
+            loader,
+            out,
+            threads,
+        })
+    }
+}
+
+fn gigabytes(bytes: f64) -> String {
+    match bytes / 1e9 {
+        gb if gb < 1e6 => format!("{gb:.1} GB"),
+        gb => format!("{gb:.1e} GB"),
+    }
+}
+
+/// About how many bytes training a model of `shape` with these flags
+/// takes, from above: parameters and gradients, each thread's gradients
+/// and packed weight copies, the activations one minibatch keeps for
+/// backpropagation, and the per-epoch history. Computed in f64, so that
+/// absurd sizes give a huge number, not an overflow.
+pub fn memory_estimate_bytes(
+    args: &TrainArgs,
+    vocab_size: usize,
+    shape: Shape,
+) -> f64 {
+    let (v, h) = (vocab_size as f64, args.num_hiddens as f64);
+    let (layers, g) = (shape.layers as f64, shape.gates as f64);
+    let threads = args.threads.unwrap_or_else(default_threads) as f64;
+    let first = g * h * (v + h + 1.0);
+    let rest = (layers - 1.0) * g * h * (2.0 * h + 1.0);
+    let params = first + rest + h * v + v;
+    let weights =
+        params * 4.0 * (2.0 + 3.0 * threads.min(args.batch_size as f64));
+    let tokens = args.batch_size as f64 * args.num_steps as f64;
+    let activations = tokens * 4.0 * 2.0 * (layers * h * (g + 4.0) + v);
+    let epochs = args.epochs as f64;
+    let history = epochs * 64.0 + epochs / PREDICT_EVERY as f64 * 128.0;
+    weights + activations + history
+}
+
+/// The memory this machine has free, from Linux's `MemAvailable`.
+fn available_memory() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024.0)
+}
+
+/// The threads training uses without `--threads`: one per core.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Every setting of a run, so that it can be repeated from its outputs:
+/// the flags, the model's own (`meta`: model, variant, layers, ...), and
+/// what they came to (tokens, vocabulary, threads).
+fn settings(
+    args: &TrainArgs,
+    run: &Prepared,
+    model: &impl LanguageModel,
+    meta: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut s = meta.clone();
+    let mut put = |k: &str, v: String| {
+        s.insert(k.to_string(), v);
+    };
+    put("epochs", args.epochs.to_string());
+    put("lr", args.lr.to_string());
+    put("clip", args.clip.to_string());
+    put("num_hiddens", args.num_hiddens.to_string());
+    put("batch_size", args.batch_size.to_string());
+    put("num_steps", args.num_steps.to_string());
+    put("max_tokens", args.max_tokens.to_string());
+    put("valid_tokens", args.valid_tokens.to_string());
+    put("train_tokens", run.splits.train.len().to_string());
+    put("vocab_size", run.splits.vocab.len().to_string());
+    put("seed", args.seed.to_string());
+    put("iter", format!("{:?}", args.iter).to_lowercase());
+    put("device", model.device());
+    put("threads", model.threads().to_string());
+    if let Some(path) = model.path() {
+        put("path", path.name().to_string());
+    }
+    s
+}
+
+/// Trains `model`, prints d2l's closing lines, and writes the metrics, the
+/// plot and the checkpoint (with `meta` and the vocabulary) to the output
+/// folder, all at once: if training or writing fails, or Ctrl-C stops it,
+/// the folder keeps its previous run.
+pub fn train_and_save<M: LanguageModel>(
+    model: &mut M,
+    tensors: impl FnOnce(&M) -> NamedArrays,
+    args: &TrainArgs,
+    run: Prepared,
+    title: &str,
+    mut meta: BTreeMap<String, String>,
+) -> Result<History> {
+    let dir = run.out.path().to_path_buf();
+    let untouched =
+        || format!("nothing was written, and {} is as it was", dir.display());
+    crate::fast::keep_freed_memory();
+    model.set_threads(run.threads);
+    model.set_path(args.path);
+    console::catch_interrupts();
+    let (splits, loader) = (&run.splits, &run.loader);
+    let start = std::time::Instant::now();
+    let config = args.config();
+    let mut history =
+        train(model, loader, &splits.valid, &splits.vocab, &config).map_err(
+            |e| {
+                let message = format!("{e}; {}", untouched());
+                anyhow::Error::new(e).context(message)
+            },
+        )?;
+    history.wall_seconds = Some(start.elapsed().as_secs_f64());
+    history.peak_rss_mb = peak_rss_mb();
+    history.threads = Some(model.threads());
+    history.path = model.path().map(|p| p.name().to_string());
+    history.command = std::env::args().collect();
+    history.settings = settings(args, &run, model, &meta);
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut samples = Vec::new();
+    for prefix in [PREFIX, "traveller"] {
+        let text = predict(
+            model,
+            &splits.vocab,
+            prefix,
+            NUM_PREDS,
+            Decoding::Greedy,
+            &mut rng,
+        )?;
+        samples.push(text);
+    }
+    let samples = samples.join("\n") + "\n";
+    meta.insert(
+        "vocab".to_string(),
+        serde_json::to_string(splits.vocab.idx_to_token())?,
+    );
+    meta.insert("num_hiddens".to_string(), args.num_hiddens.to_string());
+    let arrays = tensors(model);
+    let views: Vec<(&str, ArrayViewD<'_, f32>)> =
+        arrays.iter().map(|(n, a)| (n.as_str(), a.view())).collect();
+    let svg = perplexity_svg(&history.epochs, title)
+        .map_err(|e| anyhow!("drawing the perplexity plot: {e}"))?;
+    // Everything is written before anything is printed, so a closed
+    // output pipe cannot cost the run.
+    let write = || -> Result<()> {
+        let staged = run.out.stage()?;
+        let json = serde_json::to_string_pretty(&history)?;
+        staged.write("metrics.json", json.as_bytes())?;
+        staged.write("result.md", result_table(&history).as_bytes())?;
+        staged.write("samples.txt", samples.as_bytes())?;
+        staged.write("perplexity.svg", svg.as_bytes())?;
+        staged.write("model.safetensors", &encode(&views, &meta))?;
+        if console::interrupted() {
+            let epoch = history.epochs.len();
+            return Err(TrainError::Interrupted { epoch }.into());
+        }
+        Ok(staged.commit()?)
+    };
+    write().map_err(|e| {
+        let message = format!("{e}; {}", untouched());
+        e.context(message)
+    })?;
+    let closing = format!("{}\n{samples}", history.final_line());
+    let printed = console::result(&closing).and_then(|()| {
+        if args.quiet {
+            return Ok(());
+        }
+        console::result(&format!(
+            "wrote metrics.json, result.md, samples.txt, perplexity.svg and \
+             model.safetensors to {}\n",
+            dir.display()
+        ))
+    });
+    printed.with_context(|| {
+        format!(
+            "the run was saved in {}, but its closing lines could not be \
+             printed",
+            dir.display()
+        )
+    })?;
+    Ok(history)
+}
+
+/// The peak resident memory of this process so far, in MB (Linux's
+/// `VmHWM`), or `None` where it cannot be read.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// A Markdown table of a run's results, for the book.
+pub fn result_table(h: &History) -> String {
+    let c = &h.config;
+    let last = h.last();
+    let best = h.best_valid();
+    let rss = h
+        .peak_rss_mb
+        .map_or("n/a".to_string(), |m| format!("{m:.0} MB"));
+    let wall = h
+        .wall_seconds
+        .map_or("n/a".to_string(), |s| format!("{s:.0} s"));
+    format!(
+        "| measure | value |\n|---|---|\n\
+         | training perplexity | {:.2} |\n\
+         | validation perplexity | {:.2} |\n\
+         | best validation perplexity (epoch) | {:.2} ({}) |\n\
+         | tokens/s (training, {}{}) | {:.0} |\n\
+         | wall time, {} epochs | {} |\n\
+         | peak RSS | {} |\n\
+         | lr, clip θ, seed | {}, {}, {} |\n",
+        last.train_perplexity,
+        last.valid_perplexity,
+        best.valid_perplexity,
+        best.epoch,
+        h.device,
+        h.threads.map_or(String::new(), |n| {
+            format!(", {n} thread{}", if n == 1 { "" } else { "s" })
+        }) + &h
+            .path
+            .as_ref()
+            .map_or(String::new(), |p| format!(", {p} path")),
+        h.tokens_per_sec(),
+        c.num_epochs,
+        wall,
+        rss,
+        c.lr,
+        c.clip,
+        c.seed,
+    )
+}

@@ -1,0 +1,105 @@
+//! Checkpoints under careless use: edited metadata and weights, files
+//! that cannot be checkpoints, and the bytes two seeded runs write.
+
+use super::faults::{fails, good_run, s, tiny};
+use super::{run, text};
+use std::path::Path;
+
+/// Rewrites a checkpoint's header with `edit` (given the parsed header and
+/// the tensor bytes), as a user with a text editor or a damaged disk
+/// might.
+pub fn edit_checkpoint(
+    src: &Path,
+    dst: &Path,
+    edit: impl FnOnce(&mut serde_json::Value, &mut Vec<u8>),
+) {
+    let bytes = std::fs::read(src).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value =
+        serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let mut data = bytes[8 + n..].to_vec();
+    edit(&mut header, &mut data);
+    let mut json = serde_json::to_vec(&header).unwrap();
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend(json);
+    out.extend(data);
+    std::fs::write(dst, out).unwrap();
+}
+
+/// Sets one metadata entry of a checkpoint header.
+pub fn set_meta<'a>(
+    key: &'a str,
+    value: &'a str,
+) -> impl FnOnce(&mut serde_json::Value, &mut Vec<u8>) + 'a {
+    move |h, _| h["__metadata__"][key] = value.into()
+}
+
+/// Defect 7 (and 13): edited metadata, non-finite weights, a vocabulary
+/// with duplicates or control characters, and files that cannot be
+/// checkpoints are refused before any model is built.
+pub fn edited_checkpoints_are_refused(bin: &str, dir: &Path) {
+    let out = dir.join("run");
+    good_run(bin, &out);
+    let ck = out.join("model.safetensors");
+    let edited = dir.join("edited.safetensors");
+    let generate =
+        |path: &Path| run(bin, &["generate", "--checkpoint", s(path)]);
+    let huge = u64::MAX.to_string();
+    type Edit<'a> = Box<dyn FnOnce(&mut serde_json::Value, &mut Vec<u8>) + 'a>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "num_hiddens 1e11",
+            Box::new(set_meta("num_hiddens", "100000000000")),
+            "num_hiddens = 100000000000",
+        ),
+        (
+            "num_hiddens max",
+            Box::new(set_meta("num_hiddens", &huge)),
+            "edited or damaged",
+        ),
+        (
+            "vocab twice",
+            Box::new(set_meta("vocab", r#"["<unk>"," ","e","e"]"#)),
+            "twice",
+        ),
+        (
+            "vocab control",
+            Box::new(set_meta("vocab", "[\"<unk>\",\" \",\"\\u001b[2J\"]")),
+            "not one printable character",
+        ),
+        (
+            "NaN weight",
+            Box::new(|_: &mut serde_json::Value, d: &mut Vec<u8>| {
+                d[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+            }),
+            "holds NaN",
+        ),
+    ];
+    for (what, edit, needle) in cases {
+        edit_checkpoint(&ck, &edited, edit);
+        let o = generate(&edited);
+        fails(&o, 1, &[needle]);
+        assert!(!text(&o).1.contains("pass the hyper-parameters"), "{what}");
+        assert!(!text(&o).0.contains('\u{1b}'), "{what}: printed ESC");
+    }
+    let _ = std::fs::remove_file(&edited);
+    let o = generate(Path::new("/dev/zero"));
+    fails(&o, 1, &["not a regular file"]);
+    let mut header = 1u64.to_le_bytes().to_vec();
+    header[7] = 0x40;
+    std::fs::write(&edited, &header).unwrap();
+    fails(&generate(&edited), 1, &["header claims"]);
+}
+
+/// Defect 10: the same seed and threads give the same checkpoint, byte
+/// for byte.
+pub fn seeded_runs_write_identical_checkpoints(bin: &str, dir: &Path) {
+    let bytes = |name: &str| {
+        let out = dir.join(name);
+        let o = run(bin, &tiny(&["--threads", "2"], s(&out)));
+        assert!(o.status.success(), "{}", text(&o).1);
+        std::fs::read(out.join("model.safetensors")).unwrap()
+    };
+    assert!(bytes("a") == bytes("b"), "two seeded runs differ");
+}

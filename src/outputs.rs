@@ -1,0 +1,336 @@
+//! A run's output folder, written all at once: the files go into a
+//! staging folder next to it, and one rename swaps the staging folder in.
+//! Whatever stops the process (a full disk, Ctrl-C, SIGKILL, a power cut
+//! after the fsyncs), the folder holds the previous run whole or the new
+//! one whole, never a mix.
+//!
+//! Because the whole folder is replaced, a run folder must hold nothing
+//! but a run's files: [`OutDir::check`] refuses any other folder before
+//! training starts, so `--out ~/Documents` cannot cost the documents.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The files a run writes.
+pub const RUN_FILES: [&str; 5] = [
+    "metrics.json",
+    "result.md",
+    "samples.txt",
+    "perplexity.svg",
+    "model.safetensors",
+];
+
+/// Why a folder cannot receive a run.
+#[derive(Debug, Error)]
+pub enum OutError {
+    #[error("--out {0} is a file, not a folder: give a folder's path")]
+    NotAFolder(PathBuf),
+    #[error(
+        "--out {path} holds files that are not a run's ({found}). A run \
+         replaces its whole folder, so give it a new or empty folder, such \
+         as {path}/run"
+    )]
+    Foreign { path: PathBuf, found: String },
+    #[error(
+        "cannot write into {path}: {source}. Check that the folder is \
+         writable and on a disk with space, or choose another with --out"
+    )]
+    Io { path: PathBuf, source: io::Error },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutError + '_ {
+    move |source| OutError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A folder that has been checked to receive a run.
+#[derive(Debug, Clone)]
+pub struct OutDir {
+    target: PathBuf,
+}
+
+impl OutDir {
+    /// Checks, before any training, that `target` can receive a run: it
+    /// does not exist yet or is a folder of run files, and a staging
+    /// folder can be written beside it. Removes staging folders that
+    /// killed runs left behind.
+    pub fn check(target: &Path) -> Result<Self, OutError> {
+        let target = match fs::canonicalize(target) {
+            Ok(real) => real,
+            Err(_) => absolute(target),
+        };
+        match fs::metadata(&target) {
+            Ok(m) if !m.is_dir() => {
+                return Err(OutError::NotAFolder(target));
+            }
+            Ok(_) => {
+                let foreign =
+                    foreign_entries(&target).map_err(io_error(&target))?;
+                if !foreign.is_empty() {
+                    return Err(OutError::Foreign {
+                        path: target,
+                        found: foreign.join(", "),
+                    });
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(OutError::Io {
+                    path: target,
+                    source: e,
+                })
+            }
+        }
+        let dir = Self { target };
+        dir.remove_stale();
+        // Proves now, not after the training, that the folder is writable.
+        let probe = dir.stage()?;
+        probe.write("probe", b"")?;
+        drop(probe);
+        Ok(dir)
+    }
+
+    /// The folder the run will appear in.
+    pub fn path(&self) -> &Path {
+        &self.target
+    }
+
+    fn parent(&self) -> &Path {
+        self.target.parent().unwrap_or(Path::new("/"))
+    }
+
+    fn staging_prefix(&self) -> OsString {
+        let name = self.target.file_name().unwrap_or_default();
+        let mut prefix = OsString::from(".");
+        prefix.push(name);
+        prefix.push(".staged-");
+        prefix
+    }
+
+    /// Removes the staging folders of processes that no longer run.
+    fn remove_stale(&self) {
+        let prefix = self.staging_prefix();
+        let prefix = prefix.to_string_lossy();
+        let Ok(entries) = fs::read_dir(self.parent()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_prefix(prefix.as_ref()) else {
+                continue;
+            };
+            let pid = rest.split('-').next().and_then(|p| p.parse().ok());
+            if pid.is_some_and(|p: u32| !process_alive(p)) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
+    /// A new, empty staging folder beside the target.
+    pub fn stage(&self) -> Result<Staged, OutError> {
+        let parent = self.parent().to_path_buf();
+        fs::create_dir_all(&parent).map_err(io_error(&self.target))?;
+        let prefix = self.staging_prefix();
+        let mut n = 0u32;
+        loop {
+            let mut name = prefix.clone();
+            name.push(format!("{}-{n}", std::process::id()));
+            let dir = parent.join(name);
+            match fs::create_dir(&dir) {
+                Ok(()) => {
+                    return Ok(Staged {
+                        dir,
+                        target: self.target.clone(),
+                        done: false,
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n += 1,
+                Err(e) => {
+                    return Err(OutError::Io {
+                        path: dir,
+                        source: e,
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// A staging folder: written file by file, then swapped in by
+/// [`Staged::commit`]. Dropped without a commit, it is removed.
+#[derive(Debug)]
+pub struct Staged {
+    dir: PathBuf,
+    target: PathBuf,
+    done: bool,
+}
+
+impl Staged {
+    /// The staging folder itself.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes `name` into the staging folder and syncs it to disk. The
+    /// file's mode follows the umask, like any file a program creates.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), OutError> {
+        let write = || -> io::Result<()> {
+            let mut file = fs::File::create(self.dir.join(name))?;
+            file.write_all(bytes)?;
+            file.sync_all()
+        };
+        // Named as the file will be: the staging folder is ours, not the
+        // user's.
+        write().map_err(io_error(&self.target.join(name)))?;
+        fault_point(name);
+        Ok(())
+    }
+
+    /// Swaps the staging folder in as the target, atomically, and removes
+    /// the previous run. The target's parent is synced, so the new run
+    /// survives a power cut once this returns.
+    pub fn commit(mut self) -> Result<(), OutError> {
+        let target = self.target.clone();
+        let parent = target.parent().unwrap_or(Path::new("/")).to_owned();
+        sync_dir(&self.dir).map_err(io_error(&target))?;
+        fault_point("commit");
+        match swap(&self.dir, &target) {
+            Ok(true) => {
+                // The staging path now names the previous run.
+                self.done = true;
+                let _ = fs::remove_dir_all(&self.dir);
+            }
+            Ok(false) => self.done = true,
+            Err(e) => {
+                return Err(OutError::Io {
+                    path: target,
+                    source: e,
+                })
+            }
+        }
+        sync_dir(&parent).map_err(io_error(&parent))
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Puts `staged` at `target`. Returns whether a previous `target` was
+/// swapped to `staged` (and is for the caller to remove).
+fn swap(staged: &Path, target: &Path) -> io::Result<bool> {
+    match fs::symlink_metadata(target) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::rename(staged, target)?;
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    #[cfg(target_os = "linux")]
+    if exchange(staged, target).is_ok() {
+        return Ok(true);
+    }
+    // No atomic exchange here (not Linux, or a file system without it):
+    // move the old run aside first. A crash between the two renames
+    // leaves the old run whole under its staging name.
+    let aside = staged.with_extension("old");
+    fs::rename(target, &aside)?;
+    fs::rename(staged, target)?;
+    fs::rename(&aside, staged)?;
+    Ok(true)
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are valid NUL-terminated strings that outlive
+    // the call; renameat2 only reads them.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Entries of `dir` that a run did not write.
+fn foreign_entries(dir: &Path) -> io::Result<Vec<String>> {
+    let mut foreign = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        // `.tmp-*` files are what earlier versions left when killed.
+        if !RUN_FILES.contains(&name.as_str()) && !name.starts_with(".tmp-") {
+            foreign.push(name);
+        }
+    }
+    foreign.sort();
+    Ok(foreign)
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Whether a process with id `pid` runs (on Unix; elsewhere, assumed).
+pub fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 checks that the process exists and sends
+        // nothing.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || io::Error::last_os_error().raw_os_error() == Some(1)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// For the tests of faults: with `D2L_KILL_AFTER=<point>` in the
+/// environment, the process kills itself with SIGKILL after writing the
+/// staged file `<point>`, or just before the swap (`commit`), as a power
+/// cut or `kill -9` would.
+fn fault_point(point: &str) {
+    #[cfg(unix)]
+    if std::env::var("D2L_KILL_AFTER").is_ok_and(|p| p == point) {
+        // SAFETY: raising a signal has no preconditions.
+        unsafe {
+            libc::raise(libc::SIGKILL);
+        }
+    }
+}
