@@ -12,8 +12,13 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum CheckpointError {
-    #[error("could not read or write checkpoint {path}: {source}")]
+    #[error("could not read checkpoint {path}: {source}")]
     Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("could not write checkpoint {path}: {source}")]
+    Write {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -48,6 +53,11 @@ pub enum CheckpointError {
         name: String,
         found: String,
     },
+    #[error(
+        "{path} is a folder, not a checkpoint; the checkpoint a run writes \
+         is {inside}"
+    )]
+    Folder { path: PathBuf, inside: PathBuf },
     #[error("checkpoint {path} lacks the metadata entry `{key}`")]
     MissingMetadata { path: PathBuf, key: String },
 }
@@ -67,7 +77,7 @@ pub fn save_checkpoint(
     metadata: &BTreeMap<String, String>,
 ) -> Result<(), CheckpointError> {
     write_atomic(path, &encode(tensors, metadata)).map_err(|source| {
-        CheckpointError::Io {
+        CheckpointError::Write {
             path: path.to_path_buf(),
             source,
         }
@@ -238,6 +248,12 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, CheckpointError> {
     };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(CheckpointError::Folder {
+            path: path.to_path_buf(),
+            inside: path.join("model.safetensors"),
+        });
+    }
     if !meta.is_file() {
         return Err(damaged("it is not a regular file".to_string()));
     }

@@ -31,9 +31,13 @@ pub enum OutError {
     #[error(
         "--out {path} holds files that are not a run's ({found}). A run \
          replaces its whole folder, so give it a new or empty folder, such \
-         as {path}/run"
+         as {suggestion}"
     )]
-    Foreign { path: PathBuf, found: String },
+    Foreign {
+        path: PathBuf,
+        found: String,
+        suggestion: PathBuf,
+    },
     #[error(
         "cannot write into {path}: {source}. Check that the folder is \
          writable and on a disk with space, or choose another with --out"
@@ -72,9 +76,17 @@ impl OutDir {
                 let foreign =
                     foreign_entries(&target).map_err(io_error(&target))?;
                 if !foreign.is_empty() {
+                    let shown = foreign.len().min(5);
+                    let mut found = foreign[..shown].join(", ");
+                    if foreign.len() > shown {
+                        found +=
+                            &format!(" and {} more", foreign.len() - shown);
+                    }
+                    let suggestion = target.join("run");
                     return Err(OutError::Foreign {
                         path: target,
-                        found: foreign.join(", "),
+                        found,
+                        suggestion,
                     });
                 }
             }
@@ -288,9 +300,13 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 fn foreign_entries(dir: &Path) -> io::Result<Vec<String>> {
     let mut foreign = Vec::new();
     for entry in fs::read_dir(dir)? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
         // `.tmp-*` files are what earlier versions left when killed.
-        if !RUN_FILES.contains(&name.as_str()) && !name.starts_with(".tmp-") {
+        let ours =
+            RUN_FILES.contains(&name.as_str()) || name.starts_with(".tmp-");
+        // A run writes files; a folder is the user's, whatever its name.
+        if !ours || entry.file_type()?.is_dir() {
             foreign.push(name);
         }
     }

@@ -93,7 +93,7 @@ fn failed_atomic_write_leaves_target_and_folder_clean() {
     let w = ndarray::ArrayD::<f32>::zeros(IxDyn(&[2, 2]));
     let err = save_checkpoint(&target, &[("w", w.view())], &BTreeMap::new())
         .unwrap_err();
-    assert!(matches!(err, CheckpointError::Io { .. }), "{err:?}");
+    assert!(matches!(err, CheckpointError::Write { .. }), "{err:?}");
     assert!(target.join("keep").is_file());
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

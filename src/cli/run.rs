@@ -95,22 +95,33 @@ impl TrainArgs {
         } else {
             asked.min(self.batch_size)
         };
+        let have = available_memory();
+        let history = history_bytes(self.epochs);
+        if let Some(have) = have.filter(|&have| history > have / 2.0) {
+            bail!(
+                "--epochs {} is more than this machine can keep track of: \
+                 every epoch's metrics stay in memory for metrics.json and \
+                 the plot, about {} in all, against {} free. Use fewer \
+                 epochs",
+                self.epochs,
+                gigabytes(history),
+                gigabytes(have)
+            );
+        }
         let need = memory_estimate_bytes(self, splits.vocab.len(), shape);
-        if let (Some(have), Device::Cpu) = (available_memory(), self.device) {
+        if let (Some(have), Device::Cpu) = (have, self.device) {
             if need > have {
                 bail!(
                     "this model needs about {} of memory to train ({} \
                      hidden units × {} layer(s), batches of {} × {}, {} \
-                     threads, {} epochs), more than the {} this machine has \
-                     free. Use a smaller --num-hiddens, {}--batch-size, \
-                     --threads or --epochs",
+                     threads), more than the {} this machine has free. Use \
+                     a smaller --num-hiddens, {}--batch-size or --threads",
                     gigabytes(need),
                     self.num_hiddens,
                     shape.layers,
                     self.batch_size,
                     self.num_steps,
                     threads,
-                    self.epochs,
                     gigabytes(have),
                     if shape.layers > 1 { "--layers, " } else { "" },
                 );
@@ -152,9 +163,14 @@ pub fn memory_estimate_bytes(
         params * 4.0 * (2.0 + 3.0 * threads.min(args.batch_size as f64));
     let tokens = args.batch_size as f64 * args.num_steps as f64;
     let activations = tokens * 4.0 * 2.0 * (layers * h * (g + 4.0) + v);
-    let epochs = args.epochs as f64;
-    let history = epochs * 64.0 + epochs / PREDICT_EVERY as f64 * 128.0;
-    weights + activations + history
+    weights + activations + history_bytes(args.epochs)
+}
+
+/// About how many bytes the metrics of `epochs` epochs take in memory,
+/// with a sample every [`PREDICT_EVERY`] epochs.
+fn history_bytes(epochs: usize) -> f64 {
+    let epochs = epochs as f64;
+    epochs * 64.0 + epochs / PREDICT_EVERY as f64 * 128.0
 }
 
 /// The memory this machine has free, from Linux's `MemAvailable`.

@@ -84,6 +84,12 @@ pub fn edited_checkpoints_are_refused(bin: &str, dir: &Path) {
         assert!(!text(&o).0.contains('\u{1b}'), "{what}: printed ESC");
     }
     let _ = std::fs::remove_file(&edited);
+    let o = generate(&out);
+    fails(
+        &o,
+        1,
+        &["is a folder, not a checkpoint", "model.safetensors"],
+    );
     let o = generate(Path::new("/dev/zero"));
     fails(&o, 1, &["not a regular file"]);
     let mut header = 1u64.to_le_bytes().to_vec();

@@ -221,9 +221,14 @@ pub fn output_problems_come_before_training(bin: &str, dir: &Path) {
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), b"mine").unwrap();
     let blocked = file.join("run");
+    // A folder named like one of a run's files is still the user's.
+    let trap = dir.join("trap");
+    std::fs::create_dir_all(trap.join("metrics.json")).unwrap();
+    std::fs::write(trap.join("metrics.json/notes.txt"), b"mine").unwrap();
     let cases = [
         (s(&file), "is a file, not a folder"),
         (s(&foreign), "not a run's (notes.txt)"),
+        (s(&trap), "not a run's (metrics.json)"),
         (s(&blocked), "cannot write into"),
         ("/proc/no-such-run", "cannot write into"),
     ];
@@ -235,6 +240,8 @@ pub fn output_problems_come_before_training(bin: &str, dir: &Path) {
         assert!(!text(&o).0.contains("epoch"), "trained first:\n{out}");
     }
     assert_eq!(std::fs::read(foreign.join("notes.txt")).unwrap(), b"mine");
+    let notes = trap.join("metrics.json/notes.txt");
+    assert_eq!(std::fs::read(notes).unwrap(), b"mine");
     let out = dir.join("run");
     let mut args = tiny_with("--valid-tokens", "8");
     args.extend_from_slice(&["--out", s(&out)]);
@@ -248,9 +255,10 @@ pub fn huge_values_are_refused(bin: &str, dir: &Path) {
     let out = dir.join("run");
     let max = usize::MAX.to_string();
     let memory = ["of memory to train", "this machine has free"];
+    let epochs = ["more than this machine can keep track of"];
     for (flag, value, needles) in [
-        ("--epochs", max.as_str(), &memory[..]),
-        ("--epochs", "1000000000000", &memory[..]),
+        ("--epochs", max.as_str(), &epochs[..]),
+        ("--epochs", "1000000000000", &epochs[..]),
         ("--num-hiddens", "100000", &memory[..]),
         ("--batch-size", max.as_str(), &["too short"][..]),
         ("--num-steps", max.as_str(), &["too short"][..]),

@@ -228,7 +228,14 @@ impl Downloader {
             let bytes = std::fs::metadata(&target).map_err(io)?.len();
             damaged = Some((actual, bytes));
         }
-        let url = format!("{}/{}", self.base_url.trim_end_matches('/'), file);
+        // A base URL is a folder; one that already names the file is
+        // taken as it is.
+        let base = self.base_url.trim_end_matches('/');
+        let url = if base.ends_with(&format!("/{file}")) {
+            base.to_string()
+        } else {
+            format!("{base}/{file}")
+        };
         crate::console::info(&format!(
             "downloading {url} into {} (giving up after {} s)",
             self.cache_dir.display(),

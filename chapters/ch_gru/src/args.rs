@@ -32,7 +32,13 @@ pub fn variant_name(v: Variant) -> &'static str {
 
 /// The variant a checkpoint's metadata records.
 pub fn checkpoint_variant(ck: &Checkpoint) -> Result<Variant> {
-    match ck.meta("variant")? {
+    let Ok(variant) = ck.meta("variant") else {
+        bail!(
+            "the checkpoint records a GRU but no `variant`, which every GRU \
+             checkpoint has: the file was edited or damaged"
+        );
+    };
+    match variant {
         "reset-before" => Ok(Variant::ResetBefore),
         "reset-after" => Ok(Variant::ResetAfter),
         other => bail!(
