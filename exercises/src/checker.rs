@@ -44,6 +44,8 @@ pub struct Exercise {
     pub title: &'static str,
     /// The functions in `exercises/src/learner.rs` to fill in.
     pub stubs: &'static str,
+    /// What a wrong answer most often gets wrong, printed with a failure.
+    pub hint: &'static str,
     check: fn(&Answers) -> Result<String, String>,
 }
 
@@ -53,36 +55,42 @@ pub const EXERCISES: [Exercise; 6] = [
         id: "gru-update-gate-backward",
         title: "GRU: backward through the update gate",
         stubs: "gru_update_gate_backward",
+        hint: "∂L/∂Z_t = ∂L/∂H_t ⊙ (H_{t−1} − H̃_t); is σ′ = Z_t ⊙ (1 − Z_t) missing?",
         check: update_gate_backward,
     },
     Exercise {
         id: "gru-reset-gate-only",
         title: "GRU: a GRU with only a reset gate",
         stubs: "gru_reset_gate_only",
+        hint: "with no update gate H_t = H̃_t; compare with gru_step, and is the bias b_h there?",
         check: reset_gate_only,
     },
     Exercise {
         id: "gru-update-gate-only",
         title: "GRU: a GRU with only an update gate",
         stubs: "gru_update_gate_only",
+        hint: "the candidate reads all of H_{t−1} (no R); is the bias b_z or b_h missing?",
         check: update_gate_only,
     },
     Exercise {
         id: "gru-gates-for-input-at",
         title: "GRU: gate values that use only the input at t'",
         stubs: "gru_gates_for_input_at",
+        hint: "Z = 1 keeps the state as it was; Z = 0 with R = 0 forgets it and reads only the input",
         check: gates_for_input_at,
     },
     Exercise {
         id: "lstm-memory-cell-backward",
         title: "LSTM: backward through the memory cell",
         stubs: "lstm_memory_cell_backward",
+        hint: "∂L/∂C_t is dc plus dh ⊙ O ⊙ (1 − tanh²(C_t)); is σ′ or tanh′ missing on a pre-activation?",
         check: memory_cell_backward,
     },
     Exercise {
         id: "two-layer-gru",
         title: "Deep RNN: two GRU layers from the one-layer code",
         stubs: "two_layer_gru_step, two_layer_gru_step_backward",
+        hint: "layer 1 reads layer 0's H_t: the input gradient layer 1's backward returns must join dh[0]",
         check: two_layer_gru,
     },
 ];
@@ -96,7 +104,9 @@ pub fn grade(exercise: &Exercise, answers: &Answers) -> Outcome {
     std::panic::set_hook(hook);
     match result {
         Ok(Ok(what)) => Outcome::Passed(what),
-        Ok(Err(why)) => Outcome::Failed(why),
+        Ok(Err(why)) => {
+            Outcome::Failed(format!("{why}\nhint: {}", exercise.hint))
+        }
         Err(payload) => {
             let msg = payload
                 .downcast_ref::<String>()
@@ -193,8 +203,14 @@ fn check_shape(
 }
 
 /// Ok when every check is within [`GRAD_TOL`], naming what was compared;
-/// otherwise the failing tensors with their worst entry.
-fn verdict(checks: &[TensorCheck], names: &[&str]) -> Result<String, String> {
+/// otherwise the failing tensors with their worst entry, each followed by
+/// the part of the answer it was computed from (`field`), so the learner
+/// knows where to look.
+fn verdict(
+    checks: &[TensorCheck],
+    names: &[&str],
+    field: impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let checks: Vec<&TensorCheck> = checks
         .iter()
         .filter(|c| names.contains(&c.name.as_str()))
@@ -202,7 +218,10 @@ fn verdict(checks: &[TensorCheck], names: &[&str]) -> Result<String, String> {
     let bad: Vec<String> = checks
         .iter()
         .filter(|c| c.max_rel_error.is_nan() || c.max_rel_error > GRAD_TOL)
-        .map(|c| format!("∂L/∂{c}"))
+        .map(|c| match field(&c.name) {
+            Some(f) => format!("∂L/∂{c}\n  (computed from your {f})"),
+            None => format!("∂L/∂{c}"),
+        })
         .collect();
     if bad.is_empty() {
         let worst = checks.iter().map(|c| c.max_rel_error).fold(0.0, f64::max);
@@ -263,7 +282,9 @@ fn update_gate_backward(a: &Answers) -> Result<String, String> {
         let (h, _) = gru_step(q, RESET_BEFORE, &input, &h_prev);
         (&h * &dh).sum()
     });
-    verdict(&checks, &["w_xz", "w_hz", "b_z"])
+    verdict(&checks, &["w_xz", "w_hz", "b_z"], |_| {
+        Some("return value, ∂L/∂A_z".to_string())
+    })
 }
 
 /// `q` with one gate held at 0 or 1: its weights zero, its bias ∓10⁹
@@ -442,7 +463,18 @@ fn memory_cell_backward(a: &Answers) -> Result<String, String> {
         "w_xi", "w_hi", "b_i", "w_xf", "w_hf", "b_f", "w_xc", "w_hc", "b_c",
         "c",
     ];
-    verdict(&checks, &names).map_err(|e| e.replace("∂L/∂c:", "∂L/∂C_{t−1}:"))
+    let field = |name: &str| {
+        let f = match name.chars().last()? {
+            'i' => "da_i",
+            'f' => "da_f",
+            'c' if name == "c" => "dc_prev",
+            'c' => "da_c",
+            _ => return None,
+        };
+        Some(format!("`{f}`"))
+    };
+    verdict(&checks, &names, field)
+        .map_err(|e| e.replace("∂L/∂c:", "∂L/∂C_{t−1}:"))
 }
 
 fn two_layer_gru(a: &Answers) -> Result<String, String> {
@@ -502,7 +534,16 @@ fn two_layer_gru(a: &Answers) -> Result<String, String> {
     checks.extend(check_tensors("", &state, &d_state, |s| loss(&params, s)));
     let names: Vec<String> = checks.iter().map(|c| c.name.clone()).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    verdict(&checks, &names).map(|_| {
+    // Names are `l0.w_xz`, …, and `l0.h` for a layer's initial state.
+    let field = |name: &str| {
+        let (layer, rest) = name.strip_prefix('l')?.split_once('.')?;
+        Some(if rest == "h" {
+            format!("returned [{layer}], layer {layer}'s ∂L/∂H_{{t−1}}")
+        } else {
+            format!("g[{layer}].{rest}, added by your backward")
+        })
+    };
+    verdict(&checks, &names, field).map(|_| {
         "both layers' H_t equal the Stack's; every gradient of both layers, \
          and ∂L/∂H_{t−1} of each, match finite differences"
             .to_string()

@@ -10,10 +10,16 @@
 //! the checker" page explains each one.
 
 #![allow(unused_variables)]
+// Everything the stubs need is imported here, so each compiles as given;
+// the allow keeps the untouched file quiet.
+#![allow(unused_imports)]
 
-use ch_gru::scratch::{GruCache, GruParams};
+use ch_gru::scratch::{
+    gru_step, gru_step_backward, GruCache, GruParams, Variant,
+};
 use ch_lstm::scratch::LstmCache;
-use ndarray::Array2;
+use d2l::rnn::{sigmoid, tanh, Input};
+use ndarray::{Array2, Axis};
 
 pub use crate::{GateValues, MemoryCellGrads, TwoLayerGru};
 
@@ -25,6 +31,9 @@ pub use crate::{GateValues, MemoryCellGrads, TwoLayerGru};
 ///
 /// The checker turns your answer into ∂L/∂W_xz, ∂L/∂W_hz and ∂L/∂b_z and
 /// compares them with finite differences of the real `gru_step`.
+///
+/// Book: "Gated recurrent units (GRU)", section "The backward step". Uses the
+/// cache's fields `h_prev`, `z` and `h_tilde`.
 pub fn gru_update_gate_backward(
     cache: &GruCache<f64>,
     dh: &Array2<f64>,
@@ -38,6 +47,11 @@ pub fn gru_update_gate_backward(
 /// One step of that model: no update gate, so H_t = H̃_t, with
 /// H̃_t = tanh(X W_xh + (R ⊙ H_{t−1}) W_hh + b_h) and R as in the GRU.
 /// Use the fields of `p` you need and ignore the update gate's.
+///
+/// Book: "Gated recurrent units (GRU)", sections "The gates" and "The
+/// candidate state and the new state" (exercise 5). Uses `sigmoid`,
+/// `tanh` and `ndarray`'s `dot`; `x` is dense here, so X W is
+/// `x.dot(&p.w_xr)`.
 pub fn gru_reset_gate_only(
     p: &GruParams<f64>,
     x: &Array2<f64>,
@@ -48,7 +62,7 @@ pub fn gru_reset_gate_only(
 
 /// The same with only an update gate: no reset gate, so the candidate
 /// reads all of H_{t−1}: H̃_t = tanh(X W_xh + H_{t−1} W_hh + b_h), and
-/// H_t = Z ⊙ H_{t−1} + (1 − Z) ⊙ H̃_t.
+/// H_t = Z ⊙ H_{t−1} + (1 − Z) ⊙ H̃_t. Uses the same functions.
 pub fn gru_update_gate_only(
     p: &GruParams<f64>,
     x: &Array2<f64>,
@@ -67,6 +81,9 @@ pub fn gru_update_gate_only(
 /// in [0, 1]. The checker runs a GRU whose gates are held at your values
 /// and checks that H_t changes when X_{t′} does, and does not change when
 /// any other input, or the initial state, does.
+///
+/// Book: "Gated recurrent units (GRU)", exercise 2. No functions needed: each
+/// `GateValues` holds a reset and an update value.
 pub fn gru_gates_for_input_at(t_prime: usize, t: usize) -> Vec<GateValues> {
     todo!("the reset and update gate values for steps 0..=t")
 }
@@ -80,6 +97,11 @@ pub fn gru_gates_for_input_at(t_prime: usize, t: usize) -> Vec<GateValues> {
 /// layer and from step t + 1. Return ∂L/∂C_{t−1} and the gradients at the
 /// pre-activations of the input gate, the forget gate and the candidate
 /// (I = σ(A_i), F = σ(A_f), C̃ = tanh(A_c)).
+///
+/// Book: "Long short-term memory (LSTM)", section "The backward step, and
+/// the path of dC through time". Uses the cache's fields (`c_prev`, `i`,
+/// `f`, `o`, `c_tilde`, and `tanh_c` = tanh(C_t)) and returns a
+/// `MemoryCellGrads { dc_prev, da_i, da_f, da_c }`.
 pub fn lstm_memory_cell_backward(
     cache: &LstmCache<f64>,
     dh: &Array2<f64>,
@@ -95,6 +117,10 @@ pub fn lstm_memory_cell_backward(
 /// stacked GRU layers, built from `ch_gru::scratch::gru_step`. Layer 0
 /// reads `x`, layer 1 reads layer 0's new hidden state. `h` holds the two
 /// layers' H_{t−1}; return their H_t and the two caches.
+///
+/// Book: "Deep recurrent networks", section "A stack is a cell". Uses
+/// `gru_step(&p[l], Variant::ResetBefore, &input, &h[l])`, where a dense
+/// input is `Input::Dense(x.view())`; returns `TwoLayerGru { h, caches }`.
 pub fn two_layer_gru_step(
     p: &[GruParams<f64>; 2],
     x: &Array2<f64>,
@@ -107,6 +133,12 @@ pub fn two_layer_gru_step(
 /// of each layer from outside the step (the output layer, step t + 1).
 /// Add the parameter gradients into `g`, and return ∂L/∂H_{t−1} of each
 /// layer. Remember what layer 1's input was.
+///
+/// Book: "Deep recurrent networks", section "Gradients down the layers and
+/// back through time". The stubs count layers 0 and 1, as the code does;
+/// the book calls them layers 1 and 2. Uses `gru_step_backward(&p[l], Variant::ResetBefore, &input, cache,
+/// &dh, &mut g[l])`, which returns (∂L/∂H_{t−1}, ∂L/∂X_t) and the second
+/// is `Some` for a dense input.
 pub fn two_layer_gru_step_backward(
     p: &[GruParams<f64>; 2],
     x: &Array2<f64>,
