@@ -117,6 +117,23 @@ pub fn sgd_losses<M: LanguageModel>(
         .collect()
 }
 
+/// How closely, in f64, our models must agree with libtorch's from the
+/// same weights: every logit, state, gradient and SGD loss. The book
+/// quotes this number, and a test of the book checks that it does.
+pub const AGREEMENT_TOL: f64 = 1e-10;
+
+/// How closely a live libtorch record must match the one stored in the
+/// fixtures, which the default lane compares against.
+pub const FIXTURE_TOL: f64 = 1e-12;
+
+/// How closely, in f64, the fast path must match the teaching path, and
+/// a minibatch split between threads must match one thread.
+pub const PATHS_TOL: f64 = 1e-12;
+
+/// How closely, relatively, the two paths' validation perplexities must
+/// end after a short run in f32, where they sum in different orders.
+pub const F32_PATHS_GAP: f64 = 1e-3;
+
 /// The largest absolute difference between two records, entry by entry,
 /// with a line for every named quantity that differs by more than `tol`.
 pub fn compare(a: &Record, b: &Record, tol: f64) -> Result<f64, String> {

@@ -213,3 +213,52 @@ fn the_readme_and_the_book_quote_the_pinned_tool_versions() {
     }
     assert!(quoted >= 2, "the README should quote both versions");
 }
+
+/// The exponents N of every 10^{-N} (LaTeX) or 10⁻ᴺ (superscript) in
+/// `sentence`.
+fn powers_of_ten(sentence: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for part in sentence.split("10^{-").skip(1) {
+        let digits: String =
+            part.chars().take_while(char::is_ascii_digit).collect();
+        found.extend(digits.parse::<u32>().ok());
+    }
+    let superscript = |c: char| "⁰¹²³⁴⁵⁶⁷⁸⁹".chars().position(|d| d == c);
+    for part in sentence.split("10⁻").skip(1) {
+        let n = part
+            .chars()
+            .map_while(superscript)
+            .fold(0u32, |n, d| n * 10 + d as u32);
+        found.push(n);
+    }
+    found
+}
+
+#[test]
+fn agreement_tolerances_quoted_are_the_ones_the_tests_assert() {
+    let exponent = |tol: f64| (-tol.log10()).round() as u32;
+    use d2l::agreement::{AGREEMENT_TOL, F32_PATHS_GAP, PATHS_TOL};
+    let asserted = [AGREEMENT_TOL, PATHS_TOL, F32_PATHS_GAP].map(exponent);
+    assert_eq!(powers_of_ten("within $10^{-10}$ or 10⁻¹²"), [10, 12]);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = vec![(root.join("README.md"), String::new())];
+    texts.extend(pages().into_iter().map(|p| (p, String::new())));
+    for (path, text) in &mut texts {
+        *text = std::fs::read_to_string(&*path).unwrap();
+        // Sentences, roughly: a claim of agreement and its tolerance sit
+        // in one.
+        for sentence in text.replace('\n', " ").split(". ") {
+            if !sentence.to_lowercase().contains("agree") {
+                continue;
+            }
+            for n in powers_of_ten(sentence) {
+                assert!(
+                    asserted.contains(&n),
+                    "{}: quotes 10^-{n} for an agreement, but the tests \
+                     assert {asserted:?}: {sentence}",
+                    path.display()
+                );
+            }
+        }
+    }
+}

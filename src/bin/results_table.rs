@@ -1,7 +1,11 @@
 //! Writes a Markdown table comparing training runs, from their
 //! `metrics.json` files, and optionally a plot of their curves:
 //!
-//! `results_table [--plot OUT.svg] NAME=PATH ...`
+//! `results_table [--plot OUT.svg] [--with COLUMNS] NAME=PATH ...`
+//!
+//! The table has the columns every page needs (the perplexities, the
+//! speed and the wall time); `--with threads,path,rss,epochs` adds more,
+//! for a page whose point they make. Each run's `result.md` has them all.
 
 use anyhow::{bail, Context, Result};
 use d2l::plot::plot_comparison;
@@ -18,6 +22,19 @@ fn main() -> Result<()> {
         };
         plot = Some(PathBuf::from(path));
     }
+    let mut with: Vec<String> = Vec::new();
+    if args.peek().map(String::as_str) == Some("--with") {
+        args.next();
+        let Some(list) = args.next() else {
+            bail!("--with needs columns, e.g. --with threads,path");
+        };
+        with = list.split(',').map(str::to_string).collect();
+        for c in &with {
+            if !["threads", "path", "rss", "epochs"].contains(&c.as_str()) {
+                bail!("unknown column {c:?}: use threads, path, rss, epochs");
+            }
+        }
+    }
     let mut runs = Vec::new();
     for arg in args {
         let (name, path) = arg
@@ -32,32 +49,50 @@ fn main() -> Result<()> {
         }
         runs.push((name.to_string(), h));
     }
-    println!(
-        "| model | training perplexity | validation perplexity | best \
-         validation (epoch) | tokens/s | threads | path | wall time | peak \
-         RSS | epochs |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let has = |c: &str| with.iter().any(|w| w == c);
+    let mut head = vec![
+        "model",
+        "training ppl",
+        "validation ppl",
+        "best validation ppl (epoch)",
+        "tokens/s",
+    ];
+    let extra = [
+        ("threads", "threads"),
+        ("path", "path"),
+        ("rss", "peak RSS"),
+        ("epochs", "epochs"),
+    ];
+    head.extend(extra.iter().filter(|(c, _)| has(c)).map(|(_, h)| *h));
+    head.push("wall time");
+    println!("| {} |", head.join(" | "));
+    println!("|{}", "---|".repeat(head.len()));
     let or_na = |v: Option<f64>, unit: &str| {
         v.map_or("n/a".to_string(), |v| format!("{v:.0} {unit}"))
     };
     for (name, h) in &runs {
-        let last = h.last();
-        let best = h.best_valid();
-        println!(
-            "| {name} | {:.2} | {:.2} | {:.2} ({}) | {:.0} | {} | {} | {} | \
-             {} | {} |",
-            last.train_perplexity,
-            last.valid_perplexity,
-            best.valid_perplexity,
-            best.epoch,
-            h.tokens_per_sec(),
-            h.threads.map_or("n/a".to_string(), |t| t.to_string()),
-            h.path.as_deref().unwrap_or("n/a"),
-            or_na(h.wall_seconds, "s"),
-            or_na(h.peak_rss_mb, "MB"),
-            h.epochs.len()
-        );
+        let (last, best) = (h.last(), h.best_valid());
+        let mut row = vec![
+            name.clone(),
+            format!("{:.2}", last.train_perplexity),
+            format!("{:.2}", last.valid_perplexity),
+            format!("{:.2} ({})", best.valid_perplexity, best.epoch),
+            format!("{:.0}", h.tokens_per_sec()),
+        ];
+        if has("threads") {
+            row.push(h.threads.map_or("n/a".to_string(), |t| t.to_string()));
+        }
+        if has("path") {
+            row.push(h.path.clone().unwrap_or_else(|| "n/a".to_string()));
+        }
+        if has("rss") {
+            row.push(or_na(h.peak_rss_mb, "MB"));
+        }
+        if has("epochs") {
+            row.push(h.epochs.len().to_string());
+        }
+        row.push(or_na(h.wall_seconds, "s"));
+        println!("| {} |", row.join(" | "));
     }
     if let Some(path) = plot {
         let curves: Vec<_> =

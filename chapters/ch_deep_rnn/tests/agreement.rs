@@ -8,6 +8,7 @@
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, GruState, Variant};
 use ch_lstm::scratch::{Lstm, LstmState};
+use d2l::agreement::AGREEMENT_TOL;
 use d2l::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch, Record,
 };
@@ -73,7 +74,7 @@ const KEYS: [&str; 4] = ["gru_2", "gru_3", "lstm_2", "lstm_3"];
 fn stacks_match_recorded_multi_layer_tch() {
     let fixtures = read_fixture(&fixture_path());
     for key in KEYS {
-        compare(&scratch_record(key), &fixtures[key], 1e-10)
+        compare(&scratch_record(key), &fixtures[key], AGREEMENT_TOL)
             .unwrap_or_else(|e| panic!("{key}: {e}"));
     }
 }
@@ -196,8 +197,9 @@ mod live {
     #[test]
     fn stacks_match_multi_layer_tch() {
         for key in KEYS {
-            let worst = compare(&scratch_record(key), &live_record(key), 1e-10)
-                .unwrap_or_else(|e| panic!("{key}: {e}"));
+            let worst =
+                compare(&scratch_record(key), &live_record(key), AGREEMENT_TOL)
+                    .unwrap_or_else(|e| panic!("{key}: {e}"));
             println!("{key}: max abs difference {worst:.1e}");
         }
     }
@@ -216,11 +218,12 @@ mod live {
             let stored = committed.get(key).unwrap_or_else(|| {
                 panic!("fixture has no `{key}`: D2L_BLESS=1")
             });
-            compare(record, stored, 1e-12).unwrap_or_else(|e| {
-                panic!(
+            compare(record, stored, d2l::agreement::FIXTURE_TOL)
+                .unwrap_or_else(|e| {
+                    panic!(
                     "fixture `{key}` is stale (D2L_BLESS=1 rewrites it): {e}"
                 )
-            });
+                });
         }
     }
 }

@@ -6,6 +6,7 @@
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
+use d2l::agreement::PATHS_TOL;
 use d2l::fast::fast_vs_teaching;
 use d2l::gradcheck::randomize;
 use d2l::rnn::{normal, Cell, Input, Seq, Tensors};
@@ -31,7 +32,7 @@ fn check<C: Cell<f64>>(cell: Stack<C>) {
     let tensors = p.named().len() + 3 * state.named().len() + 2;
     assert_eq!(diffs.len(), tensors, "every result compared");
     for (what, diff) in diffs {
-        assert!(diff <= 1e-12, "{what}: the paths differ by {diff:e}");
+        assert!(diff <= PATHS_TOL, "{what}: the paths differ by {diff:e}");
     }
 }
 

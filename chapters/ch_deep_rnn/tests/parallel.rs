@@ -8,6 +8,7 @@ use ch_deep_rnn::scratch::stack;
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use d2l::agreement::fixture_batch;
+use d2l::agreement::PATHS_TOL;
 use d2l::gradcheck::randomize;
 use d2l::parallel::row_blocks;
 use d2l::rnn::{Cell, CodePath, RnnModel, Tensors};
@@ -71,7 +72,7 @@ fn agrees_on<C: Cell<f64> + Clone>(cell: C, path: CodePath) {
         ];
         for (what, diff) in diffs {
             assert!(
-                diff <= 1e-12,
+                diff <= PATHS_TOL,
                 "{path:?}, {threads} threads: {what} off by {diff:e}"
             );
         }

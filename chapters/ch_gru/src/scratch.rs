@@ -162,7 +162,7 @@ pub fn gru_step_backward<F: NdFloat>(
     let mut dh_prev = dh * z;
     let dz = dh * &(h_prev - h_tilde);
     let dh_tilde = dh * &z.mapv(|v| one - v);
-    // Through the activations: tanh' = 1 − H̃², σ' = Z (1 − Z).
+    // Through the activations: tanh' = 1 − H̃² and σ' = Z ⊙ (1 − Z).
     let da_h = dh_tilde * &h_tilde.mapv(|v| one - v * v);
     let da_z = dz * &z.mapv(|v| v * (one - v));
 

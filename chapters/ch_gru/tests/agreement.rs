@@ -12,6 +12,7 @@
 //! (`D2L_BLESS=1` rewrites it).
 
 use ch_gru::scratch::{Gru, GruState, Variant};
+use d2l::agreement::AGREEMENT_TOL;
 use d2l::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch,
 };
@@ -59,8 +60,8 @@ fn check_against_fixture(variant: Variant) {
     let ours = record_scratch(&model, &batch, &state0);
     let fixtures = read_fixture(&fixture_path());
     let theirs = &fixtures[key(variant)];
-    match compare(&ours, theirs, 1e-10) {
-        Ok(worst) => assert!(worst <= 1e-10),
+    match compare(&ours, theirs, AGREEMENT_TOL) {
+        Ok(worst) => assert!(worst <= AGREEMENT_TOL),
         Err(e) => panic!("{}: {e}", key(variant)),
     }
 }
@@ -275,7 +276,7 @@ mod live {
         let worst = compare(
             &scratch_record(Variant::ResetAfter),
             &record_nn_gru(),
-            1e-10,
+            AGREEMENT_TOL,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         println!("reset-after vs nn::gru: max abs difference {worst:.1e}");
@@ -286,7 +287,7 @@ mod live {
         let worst = compare(
             &scratch_record(Variant::ResetBefore),
             &record_tch_ops(),
-            1e-10,
+            AGREEMENT_TOL,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         println!("reset-before vs tch ops: max abs difference {worst:.1e}");
@@ -306,11 +307,12 @@ mod live {
             let stored = committed.get(name).unwrap_or_else(|| {
                 panic!("fixture has no `{name}`: rerun with D2L_BLESS=1")
             });
-            compare(record, stored, 1e-12).unwrap_or_else(|e| {
-                panic!(
+            compare(record, stored, d2l::agreement::FIXTURE_TOL)
+                .unwrap_or_else(|e| {
+                    panic!(
                     "fixture `{name}` is stale (D2L_BLESS=1 rewrites it): {e}"
                 )
-            });
+                });
         }
     }
 }

@@ -5,6 +5,7 @@
 //! 10⁻¹².
 
 use ch_gru::scratch::{Gru, GruParams, GruState, Variant};
+use d2l::agreement::PATHS_TOL;
 use d2l::fast::fast_vs_teaching;
 use d2l::gradcheck::randomize;
 use d2l::rnn::{normal, Cell, Input, Seq};
@@ -43,7 +44,7 @@ fn check(variant: Variant, dense: bool) {
     // hs twice, final state twice, d_state0, 10 gradients, and dx if dense.
     assert_eq!(diffs.len(), 15 + usize::from(dense));
     for (what, diff) in diffs {
-        assert!(diff <= 1e-12, "{what}: the paths differ by {diff:e}");
+        assert!(diff <= PATHS_TOL, "{what}: the paths differ by {diff:e}");
     }
 }
 

@@ -171,7 +171,8 @@ pub fn lstm_step_backward<F: NdFloat>(
     let d_f = &dc * c_prev;
     let d_i = &dc * c_tilde;
     let d_c_tilde = &dc * i;
-    // Through the activations: σ' = s (1 − s), tanh' = 1 − t².
+    // Through the activations: σ'(a) = σ(a)(1 − σ(a)) and
+    // tanh'(a) = 1 − tanh²(a), entry by entry.
     let dsig = |s: &Array2<F>| s.mapv(|v| v * (one - v));
     let da_i = d_i * &dsig(i);
     let da_f = d_f * &dsig(f);

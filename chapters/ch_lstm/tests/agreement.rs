@@ -6,6 +6,7 @@
 //! (`D2L_BLESS=1` rewrites it).
 
 use ch_lstm::scratch::{Lstm, LstmState};
+use d2l::agreement::AGREEMENT_TOL;
 use d2l::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch,
 };
@@ -48,7 +49,8 @@ fn scratch_matches_recorded_nn_lstm() {
     let batch = fixture_batch(BATCH, STEPS, VOCAB);
     let ours = record_scratch(&model, &batch, &state0);
     let fixtures = read_fixture(&fixture_path());
-    compare(&ours, &fixtures[KEY], 1e-10).unwrap_or_else(|e| panic!("{e}"));
+    compare(&ours, &fixtures[KEY], AGREEMENT_TOL)
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[cfg(feature = "torch")]
@@ -103,7 +105,7 @@ mod live {
         let (m, state0) = scratch();
         let ours =
             record_scratch(&m, &fixture_batch(BATCH, STEPS, VOCAB), &state0);
-        let worst = compare(&ours, &record_nn_lstm(), 1e-10)
+        let worst = compare(&ours, &record_nn_lstm(), AGREEMENT_TOL)
             .unwrap_or_else(|e| panic!("{e}"));
         println!("scratch LSTM vs nn::lstm: max abs difference {worst:.1e}");
     }
@@ -118,8 +120,9 @@ mod live {
         let stored = committed.get(KEY).unwrap_or_else(|| {
             panic!("fixture has no `{KEY}`: rerun with D2L_BLESS=1")
         });
-        compare(&live[KEY], stored, 1e-12).unwrap_or_else(|e| {
-            panic!("the fixture is stale (D2L_BLESS=1 rewrites it): {e}")
-        });
+        compare(&live[KEY], stored, d2l::agreement::FIXTURE_TOL)
+            .unwrap_or_else(|e| {
+                panic!("the fixture is stale (D2L_BLESS=1 rewrites it): {e}")
+            });
     }
 }

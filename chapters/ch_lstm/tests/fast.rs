@@ -4,6 +4,7 @@
 //! initial state's and the input's gradient) agrees to 10⁻¹².
 
 use ch_lstm::scratch::{Lstm, LstmParams, LstmState};
+use d2l::agreement::PATHS_TOL;
 use d2l::fast::fast_vs_teaching;
 use d2l::gradcheck::randomize;
 use d2l::rnn::{normal, Cell, Input, Seq};
@@ -38,7 +39,7 @@ fn check(dense: bool) {
     // dx if dense.
     assert_eq!(diffs.len(), 20 + usize::from(dense));
     for (what, diff) in diffs {
-        assert!(diff <= 1e-12, "{what}: the paths differ by {diff:e}");
+        assert!(diff <= PATHS_TOL, "{what}: the paths differ by {diff:e}");
     }
 }
 
