@@ -134,6 +134,28 @@ pub const PATHS_TOL: f64 = 1e-12;
 /// end after a short run in f32, where they sum in different orders.
 pub const F32_PATHS_GAP: f64 = 1e-3;
 
+/// How closely, in f32, one forward/backward on CUDA must match the
+/// same on the CPU from the same weights (`bench --gpu-check`).
+pub const GPU_TOL: f64 = 1e-4;
+
+/// Notes `worst`, the largest difference measured between our model
+/// (`what`) and libtorch's record of `reference`, in the file that
+/// `D2L_AGREEMENT_REPORT` names, if any: `scripts/regenerate-results`
+/// collects these into the book's table of measured differences.
+pub fn report(what: &str, reference: &str, worst: f64) {
+    let Some(path) = std::env::var_os("D2L_AGREEMENT_REPORT") else {
+        return;
+    };
+    use std::io::Write;
+    let line = format!("| {what} | {reference} | {worst:.1e} |\n");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(line.as_bytes()))
+        .unwrap_or_else(|e| panic!("D2L_AGREEMENT_REPORT: {e}"));
+}
+
 /// The largest absolute difference between two records, entry by entry,
 /// with a line for every named quantity that differs by more than `tol`.
 pub fn compare(a: &Record, b: &Record, tol: f64) -> Result<f64, String> {

@@ -234,31 +234,91 @@ fn powers_of_ten(sentence: &str) -> Vec<u32> {
     found
 }
 
-#[test]
-fn agreement_tolerances_quoted_are_the_ones_the_tests_assert() {
-    let exponent = |tol: f64| (-tol.log10()).round() as u32;
-    use d2l::agreement::{AGREEMENT_TOL, F32_PATHS_GAP, PATHS_TOL};
-    let asserted = [AGREEMENT_TOL, PATHS_TOL, F32_PATHS_GAP].map(exponent);
-    assert_eq!(powers_of_ten("within $10^{-10}$ or 10⁻¹²"), [10, 12]);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut texts = vec![(root.join("README.md"), String::new())];
-    texts.extend(pages().into_iter().map(|p| (p, String::new())));
-    for (path, text) in &mut texts {
-        *text = std::fs::read_to_string(&*path).unwrap();
-        // Sentences, roughly: a claim of agreement and its tolerance sit
-        // in one.
-        for sentence in text.replace('\n', " ").split(". ") {
-            if !sentence.to_lowercase().contains("agree") {
-                continue;
-            }
-            for n in powers_of_ten(sentence) {
-                assert!(
-                    asserted.contains(&n),
-                    "{}: quotes 10^-{n} for an agreement, but the tests \
-                     assert {asserted:?}: {sentence}",
-                    path.display()
-                );
+/// The largest char boundary of `s` at or below `i`.
+fn char_floor(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// What a quoted tolerance is about, read off the nearest of these words
+/// before it, and the constant the tests assert for it.
+fn tolerance_about(before: &str) -> Option<(&'static str, f64)> {
+    use d2l::agreement::{AGREEMENT_TOL, F32_PATHS_GAP, GPU_TOL, PATHS_TOL};
+    let topics: [(&[&str], &str, f64); 4] = [
+        (&["cuda", "gpu"], "GPU_TOL", GPU_TOL),
+        (
+            &["libtorch", "pytorch", "autograd", "same weights", "nn::"],
+            "AGREEMENT_TOL",
+            AGREEMENT_TOL,
+        ),
+        (
+            &["thread", "teaching", "fast path", "two paths"],
+            "PATHS_TOL",
+            PATHS_TOL,
+        ),
+        (&["perplexit"], "F32_PATHS_GAP", F32_PATHS_GAP),
+    ];
+    let before = before.to_lowercase();
+    let mut best: Option<(usize, &str, f64)> = None;
+    for (words, name, tol) in topics {
+        for word in words {
+            if let Some(at) = before.rfind(word) {
+                if best.map_or(true, |(b, _, _)| at > b) {
+                    best = Some((at, name, tol));
+                }
             }
         }
     }
+    best.map(|(_, name, tol)| (name, tol))
+}
+
+/// Every tolerance the README and the pages quote (a power of ten) is the
+/// one the tests assert for what the text is talking about: the words
+/// before it say which (libtorch, threads and paths, perplexities, CUDA).
+#[test]
+fn tolerances_quoted_are_the_ones_the_tests_assert() {
+    let exponent = |tol: f64| (-tol.log10()).round() as u32;
+    assert_eq!(powers_of_ten("within $10^{-10}$ or 10⁻¹²"), [10, 12]);
+    assert_eq!(
+        tolerance_about("libtorch's; one thread's to").map(|t| t.0),
+        Some("PATHS_TOL")
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = vec![root.join("README.md")];
+    paths.extend(pages());
+    let mut quoted = 0;
+    for path in paths {
+        let text = std::fs::read_to_string(&path).unwrap().replace('\n', " ");
+        let starts = text
+            .match_indices("10^{-")
+            .chain(text.match_indices("10⁻"))
+            .map(|(at, _)| at);
+        for at in starts {
+            let n = powers_of_ten(&text[at..])[0];
+            let context = &text[char_floor(&text, at.saturating_sub(400))..at];
+            let tail = &context
+                [char_floor(context, context.len().saturating_sub(80))..];
+            let (name, tol) = tolerance_about(context).unwrap_or_else(|| {
+                panic!(
+                    "{}: 10^-{n} after \"…{tail}\": the text before it \
+                     should say what it is about",
+                    path.display()
+                )
+            });
+            assert_eq!(
+                n,
+                exponent(tol),
+                "{}: quotes 10^-{n} after \"…{tail}\", but the tests \
+                 assert {name} = {tol:e} for it",
+                path.display()
+            );
+            quoted += 1;
+        }
+    }
+    assert!(
+        quoted >= 10,
+        "only {quoted} tolerances found: is the scan off?"
+    );
 }

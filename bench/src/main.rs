@@ -442,7 +442,7 @@ mod gpu {
                 }
                 other => bail!("unknown model {other:?}"),
             };
-            let ok = diff <= 1e-4;
+            let ok = diff <= d2l::agreement::GPU_TOL;
             eprintln!(
                 "{name:>5} cuda: CPU/CUDA max difference {diff:.2e} ({}), \
                  {:.0} tokens/s",
@@ -471,7 +471,10 @@ mod gpu {
             .as_array()
             .is_some_and(|m| m.iter().all(|m| m["agrees"] == true));
         if !all_agree {
-            bail!("CPU and CUDA disagree by more than 1e-4 (see above)");
+            bail!(
+                "CPU and CUDA disagree by more than {:e} (see above)",
+                d2l::agreement::GPU_TOL
+            );
         }
         Ok(())
     }

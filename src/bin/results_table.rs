@@ -73,7 +73,7 @@ fn main() -> Result<()> {
     for (name, h) in &runs {
         let (last, best) = (h.last(), h.best_valid());
         let mut row = vec![
-            name.clone(),
+            format!("`{name}`"),
             format!("{:.2}", last.train_perplexity),
             format!("{:.2}", last.valid_perplexity),
             format!("{:.2} ({})", best.valid_perplexity, best.epoch),

@@ -1,7 +1,8 @@
 // Opens the built book (target/book) in headless Chromium, served from
 // 127.0.0.1, and checks what a reader would see: every equation rendered
 // by KaTeX at build time (no raw `$$` left), every image loaded, every
-// code block non-empty, and no request to any other host, so the book
+// code block non-empty, every table inside the text column with its
+// run names on one line, and no request to any other host, so the book
 // reads offline. Saves screenshots of the GRU page, in the light and the
 // dark theme, under target/book-screenshots/.
 //
@@ -92,6 +93,20 @@ try {
         emptyCode: [...main.querySelectorAll("pre code")].filter((c) => c.textContent.trim() === "").length,
         codeBlocks: main.querySelectorAll("pre code").length,
         katexFont: document.fonts.check("16px KaTeX_Main"),
+        // Tables wider than the text column (a sideways scroll bar), and
+        // first-column entries (run names) broken over two lines.
+        wideTables: [...main.querySelectorAll("table")]
+          .filter((t) => t.scrollWidth > main.clientWidth + 1)
+          .map((t) => `${t.scrollWidth}px in ${main.clientWidth}px: ` +
+            (t.querySelector("td")?.textContent ?? "")),
+        wrappedNames: [...main.querySelectorAll("table td:first-child > code")]
+          .filter((td) => {
+            const range = document.createRange();
+            range.selectNodeContents(td);
+            const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+            return lines.size > 1;
+          })
+          .map((td) => td.textContent),
       };
     });
     if (await hasMath(name) && r.katex === 0) fail("no rendered equation (.katex)");
@@ -99,6 +114,8 @@ try {
     for (const e of r.katexErrors) fail(`KaTeX error: ${e}`);
     if (r.rawMath > 0) fail(`${r.rawMath} raw $$ left in the text`);
     for (const i of r.images) if (!i.ok) fail(`image not loaded: ${i.src}`);
+    for (const t of r.wideTables) fail(`table wider than the page: ${t}`);
+    for (const n of r.wrappedNames) fail(`table entry broken over two lines: ${n}`);
     if (r.emptyCode > 0) fail(`${r.emptyCode} of ${r.codeBlocks} code blocks are empty`);
     console.log(`${name}: ${r.katex} equations, ${r.images.length} images, ` +
       `${r.codeBlocks} code blocks`);

@@ -8,10 +8,10 @@
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, GruState, Variant};
 use ch_lstm::scratch::{Lstm, LstmState};
-use d2l::agreement::AGREEMENT_TOL;
 use d2l::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch, Record,
 };
+use d2l::agreement::{report, AGREEMENT_TOL};
 use d2l::data::Batch;
 use d2l::rnn::{Cell, RnnModel};
 use rand::rngs::StdRng;
@@ -74,8 +74,13 @@ const KEYS: [&str; 4] = ["gru_2", "gru_3", "lstm_2", "lstm_3"];
 fn stacks_match_recorded_multi_layer_tch() {
     let fixtures = read_fixture(&fixture_path());
     for key in KEYS {
-        compare(&scratch_record(key), &fixtures[key], AGREEMENT_TOL)
-            .unwrap_or_else(|e| panic!("{key}: {e}"));
+        let worst =
+            compare(&scratch_record(key), &fixtures[key], AGREEMENT_TOL)
+                .unwrap_or_else(|e| panic!("{key}: {e}"));
+        let (cell, layers) = key.split_once('_').expect("cell_layers");
+        let what = format!("{} stack, {layers} layers", cell.to_uppercase());
+        let reference = format!("nn::{cell}, {layers} layers");
+        report(&what, &reference, worst);
     }
 }
 

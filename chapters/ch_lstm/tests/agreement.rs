@@ -6,10 +6,10 @@
 //! (`D2L_BLESS=1` rewrites it).
 
 use ch_lstm::scratch::{Lstm, LstmState};
-use d2l::agreement::AGREEMENT_TOL;
 use d2l::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch,
 };
+use d2l::agreement::{report, AGREEMENT_TOL};
 use d2l::rnn::RnnModel;
 use ndarray::Array2;
 use rand::rngs::StdRng;
@@ -49,8 +49,9 @@ fn scratch_matches_recorded_nn_lstm() {
     let batch = fixture_batch(BATCH, STEPS, VOCAB);
     let ours = record_scratch(&model, &batch, &state0);
     let fixtures = read_fixture(&fixture_path());
-    compare(&ours, &fixtures[KEY], AGREEMENT_TOL)
+    let worst = compare(&ours, &fixtures[KEY], AGREEMENT_TOL)
         .unwrap_or_else(|e| panic!("{e}"));
+    report("LSTM", "nn::lstm", worst);
 }
 
 #[cfg(feature = "torch")]
