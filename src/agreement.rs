@@ -4,8 +4,9 @@
 //! feature) or with a recorded fixture (always).
 
 use crate::data::Batch;
+use crate::fast::Sequence;
 use crate::model::LanguageModel;
-use crate::rnn::{Cell, RnnModel, Tensors};
+use crate::rnn::{RnnModel, Tensors};
 use crate::train::grad_clipping;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -68,7 +69,7 @@ pub fn flat_named<T: Tensors<f64>>(
 }
 
 /// The record of a from-scratch model.
-pub fn record_scratch<C: Cell<f64> + Clone>(
+pub fn record_scratch<C: Sequence<f64> + Clone>(
     model: &RnnModel<f64, C>,
     batch: &Batch,
     state0: &C::State,

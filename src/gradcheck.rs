@@ -4,8 +4,9 @@
 //! (f(θ + ε) − f(θ − ε)) / 2ε.
 
 use crate::data::Batch;
+use crate::fast::Sequence;
 use crate::model::LanguageModel;
-use crate::rnn::{Cell, RnnModel, Tensors};
+use crate::rnn::{RnnModel, Tensors};
 use ndarray::Dimension;
 use std::fmt;
 
@@ -95,7 +96,7 @@ pub fn check_model<C>(
     state0: &C::State,
 ) -> Vec<TensorCheck>
 where
-    C: Cell<f64> + Clone,
+    C: Sequence<f64> + Clone,
 {
     let mut m = model.clone();
     let (_, d_state0) = m.forward_backward_from(batch, &mut state0.clone());

@@ -15,7 +15,7 @@ pub mod data;
 pub mod fast;
 pub mod generate;
 pub mod gradcheck;
-pub mod kernel;
+
 pub mod loss;
 pub mod model;
 pub mod outputs;

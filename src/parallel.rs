@@ -15,9 +15,10 @@
 //! thread to rounding (a test checks 10⁻¹² in f64).
 
 use crate::data::Batch;
+use crate::fast::Sequence;
 use crate::rnn::{
-    forward_backward, forward_backward_fast, scale, zero, Cell, CodePath,
-    Output, Tensors,
+    forward_backward, forward_backward_fast, scale, zero, CodePath, Output,
+    Tensors,
 };
 use ndarray::{s, Axis, NdFloat};
 use std::ops::Range;
@@ -78,7 +79,7 @@ fn add_scaled<F: NdFloat, T: Tensors<F>>(acc: &mut T, t: &T, factor: f64) {
 // ANCHOR: forward_backward_split
 /// [`forward_backward`] with the batch split between `threads` threads.
 /// Same arguments, same results (to rounding).
-pub fn forward_backward_split<F: NdFloat, C: Cell<F>>(
+pub fn forward_backward_split<F: NdFloat, C: Sequence<F>>(
     cell: &C,
     params: &C::Params,
     output: &Output<F>,

@@ -7,6 +7,7 @@
 //! step, weights `(inputs, hiddens)` so that `X W` reads like the book.
 
 use crate::data::Batch;
+use crate::fast::Sequence;
 use crate::loss::softmax_cross_entropy;
 use crate::model::LanguageModel;
 use ndarray::linalg::general_mat_mul;
@@ -253,16 +254,6 @@ impl<'a, F: NdFloat> Seq<'a, F> {
     }
 }
 
-/// What a sequence's backward pass returns: the gradient with respect to
-/// the initial state, and, for a dense input, with respect to every row of
-/// it (`steps · batch` rows, like the input).
-pub type SeqGrads<F, S> = (S, Option<Array2<F>>);
-
-/// The part of the model above the recurrent layer, as the fast path sees
-/// it: it receives the hidden states of every step and returns the
-/// gradient of the loss with respect to them.
-pub type Head<'h, F> = dyn FnMut(ArrayView2<'_, F>) -> Array2<F> + 'h;
-
 // ANCHOR: cell
 /// A recurrent cell: one time step forward, and the same step backward.
 ///
@@ -312,51 +303,6 @@ pub trait Cell<F: NdFloat>: Sync {
         d_state: &Self::State,
         grads: &mut Self::Params,
     ) -> (Self::State, Option<Array2<F>>);
-
-    /// The whole sequence forward, from `state`, leaving `state` at the
-    /// last step; returns the hidden states of every step, stacked like
-    /// [`forward_seq`]'s. The default is [`forward_seq`] itself; a cell
-    /// with a fast path ("Making it fast") overrides it.
-    fn seq_forward(
-        &self,
-        p: &Self::Params,
-        xs: &Seq<'_, F>,
-        state: &mut Self::State,
-    ) -> Array2<F>
-    where
-        Self: Sized,
-    {
-        forward_seq(self, p, &xs.steps(), state).0
-    }
-
-    /// The whole sequence forward, then `head` (hidden states → their
-    /// gradient), then the whole sequence backward. Adds the parameter
-    /// gradients into `grads`. The default is [`forward_seq`] and
-    /// [`backward_seq`], the loops the chapters teach; a cell with a fast
-    /// path overrides it with a computation of the same numbers.
-    fn seq_forward_backward(
-        &self,
-        p: &Self::Params,
-        xs: &Seq<'_, F>,
-        state: &mut Self::State,
-        head: &mut Head<'_, F>,
-        grads: &mut Self::Params,
-    ) -> SeqGrads<F, Self::State>
-    where
-        Self: Sized,
-    {
-        let steps = xs.steps();
-        let (hs, caches) = forward_seq(self, p, &steps, state);
-        let dhs = head(hs.view());
-        let (d_state0, dxs) =
-            backward_seq(self, p, &steps, &caches, dhs.view(), grads);
-        let dxs: Option<Vec<Array2<F>>> = dxs.into_iter().collect();
-        let dx = dxs.filter(|d| !d.is_empty()).map(|d| {
-            let views: Vec<_> = d.iter().map(Array2::view).collect();
-            ndarray::concatenate(Axis(0), &views).expect("one shape per step")
-        });
-        (d_state0, dx)
-    }
 }
 // ANCHOR_END: cell
 
@@ -488,7 +434,7 @@ pub enum CodePath {
     /// The step-by-step loops the chapters show: the cell's step and
     /// step_backward once per time step (forward_seq, backward_seq).
     Teaching,
-    /// The whole sequence at once (Cell::seq_forward_backward): fused
+    /// The whole sequence at once (Sequence::seq_forward_backward): fused
     /// gates, and weight gradients summed over all steps in one matrix
     /// product.
     #[default]
@@ -529,7 +475,9 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
             path: CodePath::default(),
         }
     }
+}
 
+impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
     /// Forward over the batch, loss, and backward through time. Returns the
     /// mean loss and the gradient with respect to the initial state;
     /// parameter gradients are left in `self.cell_grads` and
@@ -596,9 +544,9 @@ pub fn forward_backward<F: NdFloat, C: Cell<F>>(
 // ANCHOR: model_forward_backward_fast
 /// [`forward_backward`] on the fast path: the same arguments and results,
 /// but the cell runs the whole sequence at once
-/// ([`Cell::seq_forward_backward`]), and the output layer and the loss run
+/// ([`Sequence::seq_forward_backward`]), and the output layer and the loss run
 /// in between, as its `head`.
-pub fn forward_backward_fast<F: NdFloat, C: Cell<F>>(
+pub fn forward_backward_fast<F: NdFloat, C: Sequence<F>>(
     cell: &C,
     params: &C::Params,
     output: &Output<F>,
@@ -629,7 +577,7 @@ pub fn forward_backward_fast<F: NdFloat, C: Cell<F>>(
 }
 // ANCHOR_END: model_forward_backward_fast
 
-impl<F: NdFloat, C: Cell<F>> LanguageModel for RnnModel<F, C> {
+impl<F: NdFloat, C: Sequence<F>> LanguageModel for RnnModel<F, C> {
     type State = C::State;
 
     fn begin_state(&self, batch_size: usize) -> C::State {

@@ -23,7 +23,7 @@ use ch_lstm::scratch::Lstm;
 use clap::Parser;
 use d2l::cli::peak_rss_mb;
 use d2l::data::{load_splits_time_machine, Sampling, SeqDataLoader};
-use d2l::kernel::{add_mat_mul_packed, Packed};
+use d2l::fast::kernel::{add_mat_mul_packed, Packed};
 use d2l::model::LanguageModel;
 use d2l::rnn::{Cell, CodePath, Input, RnnModel, Tensors};
 use d2l::train::{train_epoch, TrainConfig};

@@ -5,9 +5,10 @@ use super::{load_scratch_tensors, GenerateArgs};
 use crate::checkpoint::Checkpoint;
 use crate::console;
 use crate::data::Vocab;
+use crate::fast::Sequence;
 use crate::generate::predict;
 use crate::model::LanguageModel;
-use crate::rnn::{Cell, RnnModel};
+use crate::rnn::RnnModel;
 use anyhow::{bail, Context, Result};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -161,7 +162,7 @@ pub fn generate_and_print<M: LanguageModel>(
 /// the cell with `cell(checkpoint, vocab size, hidden units)`, loads the
 /// weights and continues the prefix. Checkpoints of the concise models
 /// are in the same layout, so they load here too.
-pub fn generate_scratch<C: Cell<f32>>(
+pub fn generate_scratch<C: Sequence<f32>>(
     args: &GenerateArgs,
     chapter: &str,
     model: &str,

@@ -9,7 +9,8 @@ use ch_lstm::scratch::Lstm;
 use clap::{Args, ValueEnum};
 use d2l::cli::TrainArgs;
 use d2l::cli::{self, positive_usize, Command, Impl, Prepared, Shape};
-use d2l::rnn::{Cell, RnnModel};
+use d2l::fast::Sequence;
+use d2l::rnn::RnnModel;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::BTreeMap;
@@ -97,7 +98,7 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
     }
 }
 
-fn train_stack<C: Cell<f32>>(
+fn train_stack<C: Sequence<f32>>(
     cell: Stack<C>,
     vocab_size: usize,
     args: &TrainArgs,

@@ -3,8 +3,7 @@
 //! layer. A stack of cells is itself a cell, so the loops over time, the
 //! output layer and the training loop are the ones every model uses.
 
-use d2l::rnn::{Cell, Head, Input, Seq, SeqGrads};
-use ndarray::ArrayView2;
+use d2l::rnn::{Cell, Input};
 use ndarray::{Array2, NdFloat};
 use rand::Rng;
 
@@ -130,82 +129,7 @@ impl<F: NdFloat, C: Cell<F>> Cell<F> for Stack<C> {
         (d_prev, from_above)
     }
     // ANCHOR_END: stack_step_backward
-
-    // ANCHOR: stack_seq
-    /// The fast path of a stack runs layer by layer instead of step by
-    /// step: layer 0 over the whole sequence, then layer 1 over all of
-    /// layer 0's hidden states, and so on, each with its own fast path.
-    fn seq_forward(
-        &self,
-        p: &Vec<C::Params>,
-        xs: &Seq<'_, F>,
-        state: &mut Vec<C::State>,
-    ) -> Array2<F> {
-        let mut below: Option<Array2<F>> = None;
-        for (l, cell) in self.layers.iter().enumerate() {
-            let input = match &below {
-                None => xs.reborrow(),
-                Some(h) => Seq::new(Input::Dense(h.view()), xs.batch),
-            };
-            let hs = cell.seq_forward(&p[l], &input, &mut state[l]);
-            below = Some(hs);
-        }
-        below.expect("a stack has at least one layer")
-    }
-
-    /// Backward the same way: the top layer's head is the model's; the
-    /// head of every layer below is the layers above it, which return the
-    /// gradient with respect to its hidden states.
-    fn seq_forward_backward(
-        &self,
-        p: &Vec<C::Params>,
-        xs: &Seq<'_, F>,
-        state: &mut Vec<C::State>,
-        head: &mut Head<'_, F>,
-        grads: &mut Vec<C::Params>,
-    ) -> SeqGrads<F, Vec<C::State>> {
-        layers_forward_backward(&self.layers, p, xs, state, head, grads)
-    }
-    // ANCHOR_END: stack_seq
 }
-
-// ANCHOR: layers_forward_backward
-/// Layer 0 of `layers` forward, with the layers above it (recursively) as
-/// its head, then layer 0 backward. Returns the gradient with respect to
-/// every layer's initial state, and with respect to the input.
-fn layers_forward_backward<F: NdFloat, C: Cell<F>>(
-    layers: &[C],
-    p: &[C::Params],
-    xs: &Seq<'_, F>,
-    state: &mut [C::State],
-    head: &mut Head<'_, F>,
-    grads: &mut [C::Params],
-) -> SeqGrads<F, Vec<C::State>> {
-    let one_layer = "one parameter set, state and gradient per layer";
-    let (cell, above) = layers.split_first().expect(one_layer);
-    let (p0, p_above) = p.split_first().expect(one_layer);
-    let (s0, s_above) = state.split_first_mut().expect(one_layer);
-    let (g0, g_above) = grads.split_first_mut().expect(one_layer);
-    if above.is_empty() {
-        let (d0, dx) = cell.seq_forward_backward(p0, xs, s0, head, g0);
-        return (vec![d0], dx);
-    }
-    let mut d_above = Vec::new();
-    let batch = xs.batch;
-    let mut layers_above = |hs: ArrayView2<'_, F>| {
-        let input = Seq::new(Input::Dense(hs), batch);
-        let (d, dx) = layers_forward_backward(
-            above, p_above, &input, s_above, head, g_above,
-        );
-        d_above = d;
-        dx.expect("a layer with a dense input returns its gradient")
-    };
-    let (d0, dx) = cell.seq_forward_backward(p0, xs, s0, &mut layers_above, g0);
-    let mut d_state0 = vec![d0];
-    d_state0.append(&mut d_above);
-    (d_state0, dx)
-}
-// ANCHOR_END: layers_forward_backward
 
 impl<C> Stack<C> {
     fn top(&self) -> &C {

@@ -7,7 +7,7 @@ use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use d2l::agreement::PATHS_TOL;
-use d2l::fast::fast_vs_teaching;
+use d2l::fast::{fast_vs_teaching, Sequence};
 use d2l::gradcheck::randomize;
 use d2l::rnn::{normal, Cell, Input, Seq, Tensors};
 use rand::rngs::StdRng;
@@ -18,7 +18,7 @@ const HIDDENS: usize = 4;
 const BATCH: usize = 3;
 const STEPS: usize = 5;
 
-fn check<C: Cell<f64>>(cell: Stack<C>) {
+fn check<C: Sequence<f64>>(cell: Stack<C>) {
     let mut rng = StdRng::seed_from_u64(3);
     let mut p = cell.init(&mut rng);
     randomize(&mut p, 0.5, &mut rng);

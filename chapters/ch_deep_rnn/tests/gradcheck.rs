@@ -8,6 +8,7 @@ use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use d2l::data::Batch;
+use d2l::fast::Sequence;
 use d2l::gradcheck::{assert_checks, check_model, randomize};
 use d2l::rnn::{Cell, CodePath, RnnModel};
 use ndarray::Array2;
@@ -19,7 +20,7 @@ const HIDDENS: usize = 3;
 const BATCH: usize = 2;
 const STEPS: usize = 4;
 
-fn check<C: Cell<f64> + Clone>(
+fn check<C: Sequence<f64> + Clone>(
     cell: Stack<C>,
     layers: usize,
     per_layer: usize,

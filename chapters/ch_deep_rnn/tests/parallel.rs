@@ -9,9 +9,10 @@ use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use d2l::agreement::fixture_batch;
 use d2l::agreement::PATHS_TOL;
+use d2l::fast::Sequence;
 use d2l::gradcheck::randomize;
 use d2l::parallel::row_blocks;
-use d2l::rnn::{Cell, CodePath, RnnModel, Tensors};
+use d2l::rnn::{CodePath, RnnModel, Tensors};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -34,13 +35,13 @@ fn max_diff<T: Tensors<f64>>(a: &T, b: &T) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn agrees<C: Cell<f64> + Clone>(cell: C) {
+fn agrees<C: Sequence<f64> + Clone>(cell: C) {
     for path in [CodePath::Teaching, CodePath::Fast] {
         agrees_on(cell.clone(), path);
     }
 }
 
-fn agrees_on<C: Cell<f64> + Clone>(cell: C, path: CodePath) {
+fn agrees_on<C: Sequence<f64> + Clone>(cell: C, path: CodePath) {
     let mut rng = StdRng::seed_from_u64(3);
     let mut one = RnnModel::new(cell, VOCAB, &mut rng);
     randomize(&mut one.params, 0.5, &mut rng);

@@ -2,7 +2,7 @@
 //! backward, side by side. The loops over time, the output layer and the
 //! training loop are shared by every cell (`d2l::rnn`, `d2l::train`).
 
-use d2l::rnn::{normal, sigmoid, tanh, Cell, Head, Input, Seq, SeqGrads};
+use d2l::rnn::{normal, sigmoid, tanh, Cell, Input};
 use ndarray::{Array1, Array2, NdFloat};
 use rand::Rng;
 
@@ -282,38 +282,5 @@ impl<F: NdFloat> Cell<F> for Gru {
         let (dh_prev, dx) =
             gru_step_backward(p, self.variant, x, cache, &d_state.h, grads);
         (GruState { h: dh_prev }, dx)
-    }
-
-    fn seq_forward(
-        &self,
-        p: &GruParams<F>,
-        xs: &Seq<'_, F>,
-        state: &mut GruState<F>,
-    ) -> Array2<F> {
-        let cache = crate::fast::gru_forward_seq(p, self.variant, xs, &state.h);
-        let (b, steps) = (xs.batch, xs.num_steps());
-        state
-            .h
-            .assign(&cache.hs.slice(ndarray::s![steps * b.., ..]));
-        cache.outputs(b).to_owned()
-    }
-
-    fn seq_forward_backward(
-        &self,
-        p: &GruParams<F>,
-        xs: &Seq<'_, F>,
-        state: &mut GruState<F>,
-        head: &mut Head<'_, F>,
-        grads: &mut GruParams<F>,
-    ) -> SeqGrads<F, GruState<F>> {
-        let (dh0, dx) = crate::fast::gru_forward_backward_seq(
-            p,
-            self.variant,
-            xs,
-            &mut state.h,
-            head,
-            grads,
-        );
-        (GruState { h: dh0 }, dx)
     }
 }

@@ -2,7 +2,7 @@
 //! backward, side by side. The loops over time, the output layer and the
 //! training loop are the ones the GRU uses (`d2l::rnn`, `d2l::train`).
 
-use d2l::rnn::{normal, sigmoid, tanh, Cell, Head, Input, Seq, SeqGrads};
+use d2l::rnn::{normal, sigmoid, tanh, Cell, Input};
 use ndarray::{Array1, Array2, Axis, NdFloat};
 use rand::Rng;
 
@@ -299,33 +299,5 @@ impl<F: NdFloat> Cell<F> for Lstm {
         grads: &mut LstmParams<F>,
     ) -> (LstmState<F>, Option<Array2<F>>) {
         lstm_step_backward(p, x, cache, d_state, grads)
-    }
-
-    fn seq_forward(
-        &self,
-        p: &LstmParams<F>,
-        xs: &Seq<'_, F>,
-        state: &mut LstmState<F>,
-    ) -> Array2<F> {
-        let cache = crate::fast::lstm_forward_seq(p, xs, state);
-        let (b, steps) = (xs.batch, xs.num_steps());
-        state
-            .h
-            .assign(&cache.hs.slice(ndarray::s![steps * b.., ..]));
-        state
-            .c
-            .assign(&cache.cs.slice(ndarray::s![steps * b.., ..]));
-        cache.hs.slice(ndarray::s![b.., ..]).to_owned()
-    }
-
-    fn seq_forward_backward(
-        &self,
-        p: &LstmParams<F>,
-        xs: &Seq<'_, F>,
-        state: &mut LstmState<F>,
-        head: &mut Head<'_, F>,
-        grads: &mut LstmParams<F>,
-    ) -> SeqGrads<F, LstmState<F>> {
-        crate::fast::lstm_forward_backward_seq(p, xs, state, head, grads)
     }
 }
