@@ -3,11 +3,9 @@
 //! linear), generic over the layer, and the conversions between tensors
 //! and our arrays.
 
-use crate::cli::Device as DeviceArg;
 use crate::data::Batch;
 use crate::model::LanguageModel;
 use crate::rnn::{Output, TorchLayer};
-use anyhow::{bail, Result};
 use ndarray::{Array, ArrayD, Dimension, Ix1, Ix2};
 use tch::nn::{self, RNN};
 use tch::{Device, Kind, Tensor};
@@ -324,80 +322,5 @@ impl<R> ConciseRnn<R> {
     pub fn set_output(&mut self, out: &Output<f64>) {
         self.write("linear.weight", &out.w_hq.t().to_owned());
         self.write("linear.bias", &out.b_q);
-    }
-}
-
-/// The tch device for `--device`; CUDA must be visible to libtorch.
-pub fn device(arg: DeviceArg) -> Result<Device> {
-    match arg {
-        DeviceArg::Cpu => Ok(Device::Cpu),
-        DeviceArg::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
-        DeviceArg::Cuda => bail!(
-            "--device cuda: libtorch sees no CUDA device (Cuda::is_available() \
-             is false). Check nvidia-smi, and that the binary was built with \
-             PyTorch's CUDA libraries present (it then links libtorch_cuda)"
-        ),
-    }
-}
-
-/// A concise model whose redundant biases move like ours under SGD: test
-/// support for the agreement tests.
-///
-/// PyTorch gives every gate two biases, `bias_ih` and `bias_hh`, and where
-/// only their sum counts (every LSTM gate, the GRU's r and z), SGD moves
-/// both by the same step: the sum moves twice as fast as our single bias,
-/// and the two models part ways after the first update. Zeroing the
-/// gradient of those `bias_hh` entries (zero in weights copied from ours)
-/// makes the trainable parameters exactly ours. `masks` lists (variable,
-/// start, length).
-pub struct SingleBiases<R> {
-    pub model: ConciseRnn<R>,
-    pub masks: Vec<(String, i64, i64)>,
-}
-
-impl<R: RNN> LanguageModel for SingleBiases<R>
-where
-    R::State: TorchState,
-{
-    type State = R::State;
-
-    fn begin_state(&self, b: usize) -> R::State {
-        self.model.begin_state(b)
-    }
-
-    fn forward_backward(&mut self, batch: &Batch, state: &mut R::State) -> f64 {
-        let loss = self.model.forward_backward(batch, state);
-        for (name, start, len) in &self.masks {
-            let _ = grad(&self.model.var(name)).narrow(0, *start, *len).zero_();
-        }
-        loss
-    }
-
-    fn loss(&mut self, batch: &Batch, state: &mut R::State) -> f64 {
-        self.model.loss(batch, state)
-    }
-
-    fn grad_norm_sq(&self) -> f64 {
-        self.model.grad_norm_sq()
-    }
-
-    fn scale_grads(&mut self, factor: f64) {
-        self.model.scale_grads(factor)
-    }
-
-    fn sgd_step(&mut self, lr: f64) {
-        self.model.sgd_step(lr)
-    }
-
-    fn step_logits(&mut self, token: usize, state: &mut R::State) -> Vec<f32> {
-        self.model.step_logits(token, state)
-    }
-
-    fn set_threads(&mut self, threads: usize) {
-        self.model.set_threads(threads)
-    }
-
-    fn threads(&self) -> usize {
-        self.model.threads()
     }
 }

@@ -245,7 +245,9 @@ fn char_floor(s: &str, mut i: usize) -> usize {
 /// What a quoted tolerance is about, read off the nearest of these words
 /// before it, and the constant the tests assert for it.
 fn tolerance_about(before: &str) -> Option<(&'static str, f64)> {
-    use d2l::agreement::{AGREEMENT_TOL, F32_PATHS_GAP, GPU_TOL, PATHS_TOL};
+    use d2l::testkit::agreement::{
+        AGREEMENT_TOL, F32_PATHS_GAP, GPU_TOL, PATHS_TOL,
+    };
     let topics: [(&[&str], &str, f64); 4] = [
         (&["cuda", "gpu"], "GPU_TOL", GPU_TOL),
         (

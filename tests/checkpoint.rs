@@ -1,6 +1,6 @@
 //! Checkpoints: round trip, and every kind of damage.
 
-use d2l::checkpoint::{save_checkpoint, Checkpoint, CheckpointError};
+use d2l::io::checkpoint::{save_checkpoint, Checkpoint, CheckpointError};
 use ndarray::{Array, Array2, IxDyn};
 use std::collections::BTreeMap;
 

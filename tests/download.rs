@@ -226,7 +226,7 @@ fn downloaded_file_has_an_ordinary_mode() {
     let mode = std::fs::metadata(path).unwrap().permissions().mode();
     // 0666 less this process's umask (022 here: 0644), as for any new
     // file, not a temporary file's private 0600.
-    assert_eq!(mode & 0o777, 0o666 & !d2l::atomic::umask(), "{mode:o}");
+    assert_eq!(mode & 0o777, 0o666 & !d2l::io::atomic::umask(), "{mode:o}");
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Greedy decoding and sampling.
 
-use d2l::bigram::Bigram;
 use d2l::data::{tokenize, TokenKind, Vocab};
-use d2l::generate::{choose, predict, Decoding, GenerateError};
+use d2l::testkit::bigram::Bigram;
+use d2l::train::generate::{choose, predict, Decoding, GenerateError};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 

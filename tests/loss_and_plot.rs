@@ -1,7 +1,7 @@
 //! The shared loss against finite differences, and the SVG plot.
 
-use d2l::loss::softmax_cross_entropy;
-use d2l::plot::{perplexity_svg, plot_perplexity};
+use d2l::cli::plot::{perplexity_svg, plot_perplexity};
+use d2l::rnn::loss::softmax_cross_entropy;
 use d2l::train::EpochMetrics;
 use ndarray::Array2;
 

@@ -1,7 +1,7 @@
 //! The shared training loop, driven through a bigram model.
 
-use d2l::bigram::Bigram;
 use d2l::data::{load_splits_time_machine, Sampling, SeqDataLoader};
+use d2l::testkit::bigram::Bigram;
 use d2l::train::{evaluate, grad_clipping, train, TrainConfig, TrainError};
 use d2l::LanguageModel;
 

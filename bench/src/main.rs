@@ -25,7 +25,8 @@ use d2l::cli::peak_rss_mb;
 use d2l::data::{load_splits_time_machine, Sampling, SeqDataLoader};
 use d2l::fast::kernel::{add_mat_mul_packed, Packed};
 use d2l::model::LanguageModel;
-use d2l::rnn::{Cell, CodePath, Input, RnnModel, Tensors};
+use d2l::model::{CodePath, RnnModel};
+use d2l::rnn::{Cell, Input, Tensors};
 use d2l::train::{train_epoch, TrainConfig};
 use ndarray::linalg::general_mat_mul;
 use ndarray::Array2;
@@ -84,7 +85,7 @@ const HIDDENS: usize = 256;
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    d2l::fast::keep_freed_memory();
+    d2l::model::parallel::keep_freed_memory();
     for m in &args.models {
         anyhow::ensure!(
             ["gru", "lstm", "lstm2"].contains(&m.as_str()),
@@ -214,10 +215,10 @@ fn main() -> Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating {}", dir.display()))?;
     }
-    d2l::atomic::write_atomic(&args.json, text.as_bytes())
+    d2l::io::atomic::write_atomic(&args.json, text.as_bytes())
         .with_context(|| format!("writing {}", args.json.display()))?;
     if let Some(path) = &args.markdown {
-        d2l::atomic::write_atomic(path, markdown(&report).as_bytes())
+        d2l::io::atomic::write_atomic(path, markdown(&report).as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
     println!("{text}");
@@ -442,7 +443,7 @@ mod gpu {
                 }
                 other => bail!("unknown model {other:?}"),
             };
-            let ok = diff <= d2l::agreement::GPU_TOL;
+            let ok = diff <= d2l::testkit::agreement::GPU_TOL;
             eprintln!(
                 "{name:>5} cuda: CPU/CUDA max difference {diff:.2e} ({}), \
                  {:.0} tokens/s",
@@ -465,7 +466,7 @@ mod gpu {
         if let Some(dir) = args.json.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        d2l::atomic::write_atomic(&args.json, text.as_bytes())?;
+        d2l::io::atomic::write_atomic(&args.json, text.as_bytes())?;
         println!("{text}");
         let all_agree = report["models"]
             .as_array()
@@ -473,7 +474,7 @@ mod gpu {
         if !all_agree {
             bail!(
                 "CPU and CUDA disagree by more than {:e} (see above)",
-                d2l::agreement::GPU_TOL
+                d2l::testkit::agreement::GPU_TOL
             );
         }
         Ok(())

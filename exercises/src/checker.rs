@@ -9,8 +9,8 @@ use ch_gru::scratch::{
     gru_step, gru_step_backward, Gru, GruParams, GruState, Variant,
 };
 use ch_lstm::scratch::{lstm_step, lstm_step_backward, LstmParams, LstmState};
-use d2l::gradcheck::{check_tensors, randomize, TensorCheck};
 use d2l::rnn::{Cell, Input, Tensors};
+use d2l::testkit::gradcheck::{check_tensors, randomize, TensorCheck};
 use ndarray::{Array2, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;

@@ -8,7 +8,7 @@
 //! for a page whose point they make. Each run's `result.md` has them all.
 
 use anyhow::{bail, Context, Result};
-use d2l::plot::plot_comparison;
+use d2l::cli::plot::plot_comparison;
 use d2l::train::History;
 use std::path::PathBuf;
 

@@ -2,13 +2,13 @@
 //! tensors, before any model is built from it.
 
 use super::{load_scratch_tensors, GenerateArgs};
-use crate::checkpoint::Checkpoint;
-use crate::console;
 use crate::data::Vocab;
 use crate::fast::Sequence;
-use crate::generate::predict;
+use crate::io::checkpoint::Checkpoint;
+use crate::io::console;
 use crate::model::LanguageModel;
-use crate::rnn::RnnModel;
+use crate::model::RnnModel;
+use crate::train::generate::predict;
 use anyhow::{bail, Context, Result};
 use rand::rngs::StdRng;
 use rand::SeedableRng;

@@ -2,6 +2,7 @@
 //! `generate`, with d2l's hyper-parameters as flags, and what a run writes.
 
 mod generate;
+pub mod plot;
 mod run;
 
 pub use generate::{
@@ -14,8 +15,8 @@ pub use run::{
 };
 
 use crate::data::Sampling;
-use crate::generate::Decoding;
-use crate::rnn::CodePath;
+use crate::model::CodePath;
+use crate::train::generate::Decoding;
 use crate::train::PREFIX;
 use clap::{
     Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
@@ -61,7 +62,7 @@ pub fn parse_with_defaults<T: Args + FromArgMatches>(
     after_help: &'static str,
     defaults: &[(&'static str, &'static str)],
 ) -> Command<T> {
-    crate::console::file_size_limit_is_an_error();
+    crate::io::console::file_size_limit_is_an_error();
     let mut command = Cli::<T>::command()
         .name(name)
         .bin_name(name)
@@ -88,7 +89,7 @@ pub fn parse_with_defaults<T: Args + FromArgMatches>(
 fn exit_with_usage(e: &clap::Error) -> ! {
     match e.print() {
         Err(io) if io.kind() != std::io::ErrorKind::BrokenPipe => {
-            crate::console::error(&format!(
+            crate::io::console::error(&format!(
                 "cannot print to standard output: {io}"
             ));
             std::process::exit(1)
@@ -113,6 +114,25 @@ pub enum Device {
     #[default]
     Cpu,
     Cuda,
+}
+
+impl Device {
+    /// The tch device; CUDA must be visible to libtorch.
+    #[cfg(feature = "torch")]
+    pub fn tch(self) -> anyhow::Result<tch::Device> {
+        match self {
+            Device::Cpu => Ok(tch::Device::Cpu),
+            Device::Cuda if tch::Cuda::is_available() => {
+                Ok(tch::Device::Cuda(0))
+            }
+            Device::Cuda => anyhow::bail!(
+                "--device cuda: libtorch sees no CUDA device \
+                 (Cuda::is_available() is false). Check nvidia-smi, and \
+                 that the binary was built with PyTorch's CUDA libraries \
+                 present (it then links libtorch_cuda)"
+            ),
+        }
+    }
 }
 
 /// How the training text is cut into minibatches.
@@ -331,7 +351,7 @@ where
 /// Loads `cell.<name>` and `output.<name>` from a checkpoint into a model
 /// of the right shape.
 pub fn load_scratch_tensors<P, O>(
-    ck: &crate::checkpoint::Checkpoint,
+    ck: &crate::io::checkpoint::Checkpoint,
     cell: &mut P,
     output: &mut O,
 ) -> anyhow::Result<()>
@@ -366,13 +386,13 @@ pub fn exit_on_error(result: anyhow::Result<()>) {
             message.push_str(&text);
         }
     }
-    crate::console::error(&message);
+    crate::io::console::error(&message);
     let interrupted = matches!(
         e.downcast_ref::<crate::train::TrainError>(),
         Some(crate::train::TrainError::Interrupted { .. })
     );
     std::process::exit(if interrupted {
-        crate::console::interrupted_status()
+        crate::io::console::interrupted_status()
     } else {
         1
     });

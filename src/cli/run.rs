@@ -2,13 +2,13 @@
 //! the run's outputs written all at once.
 
 use super::{Device, Impl, NamedArrays, TrainArgs};
-use crate::checkpoint::encode;
-use crate::console;
+use crate::cli::plot::perplexity_svg;
 use crate::data::{load_splits_time_machine, SeqDataLoader, Splits};
-use crate::generate::{predict, Decoding};
+use crate::io::checkpoint::encode;
+use crate::io::console;
+use crate::io::outputs::OutDir;
 use crate::model::LanguageModel;
-use crate::outputs::OutDir;
-use crate::plot::perplexity_svg;
+use crate::train::generate::{predict, Decoding};
 use crate::train::{train, History, TrainConfig, TrainError, NUM_PREDS};
 use crate::train::{PREDICT_EVERY, PREFIX};
 use anyhow::{anyhow, bail, Context, Result};
@@ -234,7 +234,7 @@ pub fn train_and_save<M: LanguageModel>(
     let dir = run.out.path().to_path_buf();
     let untouched =
         || format!("nothing was written, and {} is as it was", dir.display());
-    crate::fast::keep_freed_memory();
+    crate::model::parallel::keep_freed_memory();
     model.set_threads(run.threads);
     model.set_path(args.path);
     console::catch_interrupts();

@@ -159,7 +159,7 @@ fn remove_stale_partials(dir: &Path, prefix: &str) {
             continue;
         };
         let pid = rest.split('-').next().and_then(|p| p.parse().ok());
-        if pid.is_some_and(|p: u32| !crate::outputs::process_alive(p)) {
+        if pid.is_some_and(|p: u32| !crate::io::outputs::process_alive(p)) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -236,7 +236,7 @@ impl Downloader {
         } else {
             format!("{base}/{file}")
         };
-        crate::console::info(&format!(
+        crate::io::console::info(&format!(
             "downloading {url} into {} (giving up after {} s)",
             self.cache_dir.display(),
             self.timeout.as_secs_f64()
@@ -329,7 +329,7 @@ impl Downloader {
                 cache: self.cache_dir.clone(),
             });
         }
-        crate::atomic::set_ordinary_mode(tmp.as_file())
+        crate::io::atomic::set_ordinary_mode(tmp.as_file())
             .map_err(io_err(tmp.path()))?;
         tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
         tmp.persist(target).map_err(|e| DownloadError::Io {

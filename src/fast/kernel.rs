@@ -3,49 +3,21 @@
 //! rows and columns, `C += A B`.
 //!
 //! ndarray's general product (the `matrixmultiply` crate) copies ("packs")
-//! both operands into blocks before every call. For these shapes the
-//! copy of the weights costs as much as a good part of the arithmetic, and
-//! the call happens 35 times per minibatch, so here the weights are read
-//! in place instead: B's rows are contiguous, and each block of 4 rows of
-//! C by 24 columns is kept in 12 AVX registers while the sum over k runs.
-//! Each step of that sum broadcasts one entry of A per row and multiplies
-//! it into 24 consecutive entries of a row of B, with fused multiply-adds.
+//! both operands into blocks before every call. For these shapes the copy
+//! of the weights costs a sizeable part of the arithmetic, and the call
+//! happens at every step of every sequence, so here the weights are laid
+//! out once per sequence ([`Packed`]): cut into panels 16 columns wide,
+//! each stored row after row. A block of up to 6 rows of C by 16 columns
+//! stays in 12 AVX registers while the sum over k runs; each step of that
+//! sum broadcasts one entry of A per row and multiplies it into the
+//! panel's 16 entries of a row of B, with fused multiply-adds.
 //!
 //! The kernel needs AVX2 and FMA, detected when the program runs; without
-//! them (or for f64, or other layouts) [`add_mat_mul`] calls ndarray's
-//! product, which computes the same sum.
+//! them (or for f64) [`add_mat_mul_packed`] calls ndarray's product, which
+//! computes the same sum.
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayBase, ArrayViewMut2, Data, Ix2, NdFloat};
-
-// ANCHOR: add_mat_mul
-/// C += A B.
-///
-/// # Panics
-/// If the shapes do not chain: A `(m, k)`, B `(k, n)`, C `(m, n)`.
-pub fn add_mat_mul<F, SA, SB>(
-    a: &ArrayBase<SA, Ix2>,
-    b: &ArrayBase<SB, Ix2>,
-    c: &mut ArrayViewMut2<'_, F>,
-) where
-    F: NdFloat,
-    SA: Data<Elem = F>,
-    SB: Data<Elem = F>,
-{
-    let ((m, k), (k2, n)) = (a.dim(), b.dim());
-    assert!(
-        k == k2 && c.dim() == (m, n),
-        "add_mat_mul: ({m}, {k}) × ({k2}, {n}) does not make {:?}",
-        c.dim()
-    );
-    #[cfg(target_arch = "x86_64")]
-    if let Some(run) = avx::plan(a, b, c) {
-        run();
-        return;
-    }
-    general_mat_mul(F::one(), a, b, F::one(), c);
-}
-// ANCHOR_END: add_mat_mul
 
 // ANCHOR: packed
 /// A right-hand matrix B laid out once for many products `C += A B`: the
@@ -70,11 +42,6 @@ impl<F: NdFloat> Packed<F> {
         #[cfg(not(target_arch = "x86_64"))]
         let panels = None;
         Self { b, panels }
-    }
-
-    /// B itself.
-    pub fn matrix(&self) -> &Array2<F> {
-        &self.b
     }
 }
 
@@ -138,7 +105,7 @@ pub fn add_mat_mul_packed<F, SA>(
 }
 // ANCHOR_END: packed
 
-/// Whether [`add_mat_mul`] uses its own kernel on this machine (f32 with
+/// Whether [`add_mat_mul_packed`] uses its own kernel on this machine (f32 with
 /// AVX2 and FMA), for the benchmark's report.
 pub fn kernel_available() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -159,44 +126,6 @@ mod avx {
 
     pub fn detected() -> bool {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-    }
-
-    /// The kernel's call, when F is f32, the CPU has AVX2 and FMA, the rows
-    /// of B and C are contiguous and no stride is negative.
-    pub fn plan<'c, F, SA, SB>(
-        a: &ArrayBase<SA, Ix2>,
-        b: &ArrayBase<SB, Ix2>,
-        c: &'c mut ArrayViewMut2<'_, F>,
-    ) -> Option<impl FnOnce() + 'c>
-    where
-        F: NdFloat,
-        SA: Data<Elem = F>,
-        SB: Data<Elem = F>,
-    {
-        let is_f32 = TypeId::of::<F>() == TypeId::of::<f32>();
-        let (sa, sb, sc) = (a.strides(), b.strides(), c.strides());
-        let layout_ok = sb[1] == 1
-            && sc[1] == 1
-            && sa.iter().chain(sb).chain(sc).all(|&s| s >= 0);
-        if !(is_f32 && layout_ok && detected()) {
-            return None;
-        }
-        let ((m, k), n) = (a.dim(), b.ncols());
-        let (rsa, csa, rsb, rsc) = (
-            sa[0] as usize,
-            sa[1] as usize,
-            sb[0] as usize,
-            sc[0] as usize,
-        );
-        let (pa, pb) = (a.as_ptr().cast::<f32>(), b.as_ptr().cast::<f32>());
-        let pc = c.as_mut_ptr().cast::<f32>();
-        Some(move || {
-            // SAFETY: F is f32; the pointers and non-negative strides
-            // describe the three matrices, whose shapes chain (checked by
-            // the caller), and C is borrowed mutably for the call; the CPU
-            // has AVX2 and FMA.
-            unsafe { gemm(m, n, k, pa, rsa, csa, pb, rsb, pc, rsc) }
-        })
     }
 
     /// The panels of `b` (see `Packed`), for f32 on a CPU with the kernel.
@@ -246,7 +175,11 @@ mod avx {
         let pc = c.as_mut_ptr().cast::<f32>();
         let (pb, rsb) = (b.as_ptr().cast::<f32>(), b.strides()[0] as usize);
         Some(move || {
-            // SAFETY: as in `plan`; `panels` holds ceil(n / 16) panels of
+            // SAFETY: F is f32; the pointers and non-negative strides
+            // describe A and C, whose shapes chain with B's (checked by the
+            // caller), and C is borrowed mutably for the call; the panels
+            // exist only on a CPU with AVX2 and FMA. `panels` holds
+            // ceil(n / 16) panels of
             // k rows of 16, written by `pack` from `b`, whose full panels
             // the kernel reads and whose last columns it reads from `b`.
             unsafe {
@@ -295,53 +228,7 @@ mod avx {
         }
     }
 
-    /// C += A B over all rows and columns: blocks of 24 columns, then of
-    /// 8, then single columns.
-    #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        m: usize,
-        n: usize,
-        k: usize,
-        a: *const f32,
-        rsa: usize,
-        csa: usize,
-        b: *const f32,
-        rsb: usize,
-        c: *mut f32,
-        rsc: usize,
-    ) {
-        // The sum over k in chunks, so that the block of B a column block
-        // reads (KC rows of 16 columns, 16 KB) stays in the L1 cache while
-        // every row block of C uses it.
-        const KC: usize = 64;
-        let mut p0 = 0;
-        while p0 < k {
-            let kc = KC.min(k - p0);
-            let (a, b) = (a.add(p0 * csa), b.add(p0 * rsb));
-            let mut j = 0;
-            while j + 16 <= n {
-                rows::<2>(m, kc, a, rsa, csa, b.add(j), rsb, c.add(j), rsc);
-                j += 16;
-            }
-            while j + 8 <= n {
-                rows::<1>(m, kc, a, rsa, csa, b.add(j), rsb, c.add(j), rsc);
-                j += 8;
-            }
-            for j in j..n {
-                for i in 0..m {
-                    let mut sum = 0.0;
-                    for p in 0..kc {
-                        sum += *a.add(i * rsa + p * csa) * *b.add(p * rsb + j);
-                    }
-                    *c.add(i * rsc + j) += sum;
-                }
-            }
-            p0 += kc;
-        }
-    }
-
-    /// One column block of 8 · NV columns, over all rows, 4 at a time.
+    /// One column block of 8 · NV columns, over all rows, 6 at a time.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
     unsafe fn rows<const NV: usize>(
@@ -449,8 +336,6 @@ mod tests {
                 F::one(),
                 &mut want.slice_mut(s![.., 2..n + 2]),
             );
-            let mut plain = c0.clone();
-            add_mat_mul(&a_t.t(), &b, &mut plain.slice_mut(s![.., 2..n + 2]));
             let mut packed = c0.clone();
             let b_packed = Packed::new(&b);
             add_mat_mul_packed(
@@ -466,11 +351,7 @@ mod tests {
                 &Packed::new(&b_t.t()),
                 &mut packed_t.slice_mut(s![.., 2..n + 2]),
             );
-            let results = [
-                ("plain", &plain),
-                ("packed", &packed),
-                ("packed Bᵀ", &packed_t),
-            ];
+            let results = [("packed", &packed), ("packed Bᵀ", &packed_t)];
             for (what, got) in results {
                 let worst = got
                     .iter()

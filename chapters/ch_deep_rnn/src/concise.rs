@@ -6,7 +6,7 @@ use anyhow::Result;
 use ch_gru::concise::concise_gru;
 use ch_lstm::concise::concise_lstm;
 use d2l::cli::{self, Prepared, TrainArgs};
-use d2l::concise::{device, Read};
+use d2l::concise::Read;
 use std::collections::BTreeMap;
 use tch::Kind;
 
@@ -27,7 +27,7 @@ pub fn train_cli(
     layers: usize,
     run: Prepared,
 ) -> Result<()> {
-    let device = device(args.device)?;
+    let device = args.device.tch()?;
     tch::manual_seed(args.seed as i64);
     let (v, h) = (run.splits.vocab.len(), args.num_hiddens);
     let mut meta = BTreeMap::from([

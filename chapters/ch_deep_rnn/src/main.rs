@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use d2l::cli::TrainArgs;
 use d2l::cli::{self, positive_usize, Command, Impl, Prepared, Shape};
 use d2l::fast::Sequence;
-use d2l::rnn::RnnModel;
+use d2l::model::RnnModel;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::BTreeMap;

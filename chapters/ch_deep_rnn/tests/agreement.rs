@@ -8,12 +8,13 @@
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, GruState, Variant};
 use ch_lstm::scratch::{Lstm, LstmState};
-use d2l::agreement::{
+use d2l::data::Batch;
+use d2l::model::RnnModel;
+use d2l::rnn::Cell;
+use d2l::testkit::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch, Record,
 };
-use d2l::agreement::{report, AGREEMENT_TOL};
-use d2l::data::Batch;
-use d2l::rnn::{Cell, RnnModel};
+use d2l::testkit::agreement::{report, AGREEMENT_TOL};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::path::PathBuf;
@@ -32,7 +33,7 @@ fn batch() -> Batch {
     fixture_batch(BATCH, STEPS, VOCAB)
 }
 
-/// A model and an initial state from `d2l::agreement::deterministic`.
+/// A model and an initial state from `d2l::testkit::agreement::deterministic`.
 fn scratch<C: Cell<f64>>(
     cell: Stack<C>,
 ) -> (RnnModel<f64, Stack<C>>, Vec<C::State>) {
@@ -89,9 +90,9 @@ mod live {
     use super::*;
     use ch_gru::concise::{concise_gru, ConciseGru};
     use ch_lstm::concise::{concise_lstm, ConciseLstm};
-    use d2l::agreement::torch::{flat, record, Reader};
-    use d2l::agreement::{flat_named, write_fixture};
     use d2l::concise::Read;
+    use d2l::testkit::agreement::torch::{flat, record, Reader};
+    use d2l::testkit::agreement::{flat_named, write_fixture};
     use ndarray::Array2;
     use std::collections::BTreeMap;
     use tch::nn::{GRUState, LSTMState};
@@ -223,7 +224,7 @@ mod live {
             let stored = committed.get(key).unwrap_or_else(|| {
                 panic!("fixture has no `{key}`: D2L_BLESS=1")
             });
-            compare(record, stored, d2l::agreement::FIXTURE_TOL)
+            compare(record, stored, d2l::testkit::agreement::FIXTURE_TOL)
                 .unwrap_or_else(|e| {
                     panic!(
                     "fixture `{key}` is stale (D2L_BLESS=1 rewrites it): {e}"

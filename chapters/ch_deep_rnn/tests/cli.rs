@@ -13,27 +13,31 @@ d2l::chapter_cli_tests!(
 /// absurd stacks are refused for their memory, before anything is built.
 #[test]
 fn layers_are_checked_before_a_stack_is_built() {
-    use d2l::clitest::checkpoints::{edit_checkpoint, set_meta};
-    use d2l::clitest::faults::snapshot;
-    let bin = d2l::clitest::bin(env!("CARGO_BIN_EXE_ch_deep_rnn"));
+    use d2l::testkit::clitest::checkpoints::{edit_checkpoint, set_meta};
+    use d2l::testkit::clitest::faults::snapshot;
+    let bin = d2l::testkit::clitest::bin(env!("CARGO_BIN_EXE_ch_deep_rnn"));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let mut args = d2l::clitest::TINY.to_vec();
+    let mut args = d2l::testkit::clitest::TINY.to_vec();
     args.extend_from_slice(&["--quiet", "--out", out.to_str().unwrap()]);
-    assert!(d2l::clitest::run(&bin, &args).status.success());
+    assert!(d2l::testkit::clitest::run(&bin, &args).status.success());
     assert_eq!(snapshot(&out).len(), 5);
     let ck = out.join("model.safetensors");
     let edited = dir.path().join("edited.safetensors");
     for layers in ["0", "3", "100000000000", "-1"] {
         edit_checkpoint(&ck, &edited, set_meta("layers", layers));
         let path = edited.to_str().unwrap();
-        let o = d2l::clitest::run(&bin, &["generate", "--checkpoint", path]);
+        let o = d2l::testkit::clitest::run(
+            &bin,
+            &["generate", "--checkpoint", path],
+        );
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "layers {layers}: {stderr}");
         assert!(stderr.contains("holds tensors for 2 layer(s)"), "{stderr}");
     }
     for layers in ["100000000000", &usize::MAX.to_string()] {
-        let o = d2l::clitest::run(&bin, &["--layers", layers, "--quiet"]);
+        let o =
+            d2l::testkit::clitest::run(&bin, &["--layers", layers, "--quiet"]);
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains("of memory to train"), "{stderr}");

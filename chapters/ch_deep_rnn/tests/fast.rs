@@ -1,48 +1,52 @@
 //! A stack's fast path (layer after layer, each over the whole sequence)
 //! computes what the teaching loops (step after step, each through every
-//! layer) compute: in f64, for stacks of 2 and 3 GRU (both formulations)
-//! and LSTM layers, from a nonzero state, every result agrees to 10⁻¹².
+//! layer) compute, for stacks of 2 and 3 GRU (both formulations) and LSTM
+//! layers, from a nonzero state: every result, in f64 to 10⁻¹², and in f32
+//! within the bound derived from f32's ε.
 
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
-use d2l::agreement::PATHS_TOL;
-use d2l::fast::{fast_vs_teaching, Sequence};
-use d2l::gradcheck::randomize;
-use d2l::rnn::{normal, Cell, Input, Seq, Tensors};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use d2l::fast::Sequence;
+use d2l::rnn::{Cell, Tensors};
+use d2l::testkit::paths::{check_paths, Sizes, Tolerance};
+use ndarray::NdFloat;
 
-const VOCAB: usize = 6;
-const HIDDENS: usize = 4;
-const BATCH: usize = 3;
-const STEPS: usize = 5;
+const SMALL: Sizes = Sizes {
+    inputs: 6,
+    hiddens: 4,
+    batch: 3,
+    steps: 5,
+};
+const F32_SIZES: Sizes = Sizes {
+    inputs: 10,
+    hiddens: 24,
+    batch: 6,
+    steps: 5,
+};
 
-fn check<C: Sequence<f64>>(cell: Stack<C>) {
-    let mut rng = StdRng::seed_from_u64(3);
-    let mut p = cell.init(&mut rng);
-    randomize(&mut p, 0.5, &mut rng);
-    let mut state = cell.zero_state(BATCH);
-    randomize(&mut state, 0.5, &mut rng);
-    let dhs = normal((STEPS * BATCH, HIDDENS), 1.0, &mut rng);
-    let tokens: Vec<usize> =
-        (0..STEPS * BATCH).map(|i| (5 * i + 1) % VOCAB).collect();
-    let xs = Seq::new(Input::Tokens(&tokens), BATCH);
-    let diffs = fast_vs_teaching(&cell, &p, &xs, &state, &dhs);
+fn check<F: NdFloat, C: Sequence<F>>(cell: Stack<C>, s: Sizes, tol: Tolerance) {
+    let gaps = check_paths(&cell, s, false, 3, tol);
+    let (p, state) = (cell.init(&mut rand::thread_rng()), cell.zero_state(1));
     let tensors = p.named().len() + 3 * state.named().len() + 2;
-    assert_eq!(diffs.len(), tensors, "every result compared");
-    for (what, diff) in diffs {
-        assert!(diff <= PATHS_TOL, "{what}: the paths differ by {diff:e}");
-    }
+    assert_eq!(gaps.len(), tensors, "every result compared");
+}
+
+fn grus(layers: usize, variant: Variant, s: Sizes) -> Stack<Gru> {
+    stack(layers, s.inputs, s.hiddens, |i, h| Gru::new(i, h, variant))
 }
 
 #[test]
 fn gru_stacks_fast_path_matches_the_teaching_loops() {
     for layers in [2, 3] {
         for variant in [Variant::ResetBefore, Variant::ResetAfter] {
-            check(stack(layers, VOCAB, HIDDENS, |i, h| {
-                Gru::new(i, h, variant)
-            }));
+            check::<f64, _>(
+                grus(layers, variant, SMALL),
+                SMALL,
+                Tolerance::F64,
+            );
+            let f32_stack = grus(layers, variant, F32_SIZES);
+            check::<f32, _>(f32_stack, F32_SIZES, Tolerance::F32);
         }
     }
 }
@@ -50,6 +54,16 @@ fn gru_stacks_fast_path_matches_the_teaching_loops() {
 #[test]
 fn lstm_stacks_fast_path_matches_the_teaching_loops() {
     for layers in [2, 3] {
-        check(stack(layers, VOCAB, HIDDENS, Lstm::new));
+        let (s, t) = (SMALL, F32_SIZES);
+        check::<f64, _>(
+            stack(layers, s.inputs, s.hiddens, Lstm::new),
+            s,
+            Tolerance::F64,
+        );
+        check::<f32, _>(
+            stack(layers, t.inputs, t.hiddens, Lstm::new),
+            t,
+            Tolerance::F32,
+        );
     }
 }

@@ -7,12 +7,13 @@
 use ch_deep_rnn::scratch::stack;
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
-use d2l::agreement::fixture_batch;
-use d2l::agreement::PATHS_TOL;
 use d2l::fast::Sequence;
-use d2l::gradcheck::randomize;
-use d2l::parallel::row_blocks;
-use d2l::rnn::{CodePath, RnnModel, Tensors};
+use d2l::model::parallel::row_blocks;
+use d2l::model::{CodePath, RnnModel};
+use d2l::rnn::Tensors;
+use d2l::testkit::agreement::fixture_batch;
+use d2l::testkit::agreement::PATHS_TOL;
+use d2l::testkit::gradcheck::randomize;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 

@@ -3,7 +3,7 @@
 
 use crate::scratch::Variant;
 use anyhow::{bail, Result};
-use d2l::checkpoint::Checkpoint;
+use d2l::io::checkpoint::Checkpoint;
 
 /// `--variant`: where the reset gate acts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]

@@ -6,7 +6,7 @@ use crate::layout::{from_torch, grads_from_torch, to_torch};
 use crate::scratch::GruParams;
 use anyhow::Result;
 use d2l::cli::{self, Prepared, TrainArgs};
-use d2l::concise::{device, ConciseRnn, Read};
+use d2l::concise::{ConciseRnn, Read};
 use std::collections::BTreeMap;
 use tch::nn;
 use tch::Kind;
@@ -49,7 +49,7 @@ pub fn layer(model: &ConciseGru, l: usize, read: Read) -> GruParams<f64> {
 /// `ch_gru --impl concise`: trains the concise model and saves it in our
 /// layout (reset-after), so `generate` and the scratch model can load it.
 pub fn train_cli(args: &TrainArgs, run: Prepared) -> Result<()> {
-    let device = device(args.device)?;
+    let device = args.device.tch()?;
     tch::manual_seed(args.seed as i64);
     let vocab_size = run.splits.vocab.len();
     let mut model =

@@ -6,7 +6,7 @@ use ch_gru::args::{checkpoint_variant, variant_name, VariantArg};
 use ch_gru::scratch::Gru;
 use clap::Args;
 use d2l::cli::{self, Command, Impl, Shape, TrainArgs};
-use d2l::rnn::RnnModel;
+use d2l::model::RnnModel;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::BTreeMap;

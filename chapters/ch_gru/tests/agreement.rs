@@ -12,11 +12,11 @@
 //! (`D2L_BLESS=1` rewrites it).
 
 use ch_gru::scratch::{Gru, GruState, Variant};
-use d2l::agreement::{
+use d2l::model::RnnModel;
+use d2l::testkit::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch,
 };
-use d2l::agreement::{report, AGREEMENT_TOL};
-use d2l::rnn::RnnModel;
+use d2l::testkit::agreement::{report, AGREEMENT_TOL};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -40,7 +40,7 @@ fn key(variant: Variant) -> &'static str {
 }
 
 /// Weights, output layer and initial state, all from
-/// `d2l::agreement::deterministic`.
+/// `d2l::testkit::agreement::deterministic`.
 fn scratch(variant: Variant) -> (RnnModel<f64, Gru>, GruState<f64>) {
     let mut rng = StdRng::seed_from_u64(0);
     let cell = Gru::new(VOCAB, HIDDENS, variant);
@@ -85,11 +85,13 @@ fn reset_before_matches_recorded_tch_ops() {
 mod live {
     use super::*;
     use ch_gru::concise::{concise_gru, layer, set_layer, ConciseGru};
-    use d2l::agreement::torch::{flat, record, Reader};
-    use d2l::agreement::{flat_named, sgd_losses, write_fixture, Record};
     use d2l::concise::{cross_entropy, grad, Read};
     use d2l::data::Batch;
     use d2l::rnn::Tensors;
+    use d2l::testkit::agreement::torch::{flat, record, Reader};
+    use d2l::testkit::agreement::{
+        flat_named, sgd_losses, write_fixture, Record,
+    };
     use d2l::LanguageModel;
     use std::collections::BTreeMap;
     use tch::nn::GRUState;
@@ -312,7 +314,7 @@ mod live {
             let stored = committed.get(name).unwrap_or_else(|| {
                 panic!("fixture has no `{name}`: rerun with D2L_BLESS=1")
             });
-            compare(record, stored, d2l::agreement::FIXTURE_TOL)
+            compare(record, stored, d2l::testkit::agreement::FIXTURE_TOL)
                 .unwrap_or_else(|e| {
                     panic!(
                     "fixture `{name}` is stale (D2L_BLESS=1 rewrites it): {e}"

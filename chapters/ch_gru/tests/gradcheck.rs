@@ -5,8 +5,8 @@
 
 use ch_gru::scratch::{Gru, GruState, Variant};
 use d2l::data::Batch;
-use d2l::gradcheck::{assert_checks, check_model, randomize};
-use d2l::rnn::{CodePath, RnnModel};
+use d2l::model::{CodePath, RnnModel};
+use d2l::testkit::gradcheck::{assert_checks, check_model, randomize};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use ch_lstm::scratch::Lstm;
 use d2l::cli::{self, Command, Impl, Shape, TrainArgs};
-use d2l::rnn::RnnModel;
+use d2l::model::RnnModel;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::BTreeMap;

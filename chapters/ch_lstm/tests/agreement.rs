@@ -6,11 +6,11 @@
 //! (`D2L_BLESS=1` rewrites it).
 
 use ch_lstm::scratch::{Lstm, LstmState};
-use d2l::agreement::{
+use d2l::model::RnnModel;
+use d2l::testkit::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch,
 };
-use d2l::agreement::{report, AGREEMENT_TOL};
-use d2l::rnn::RnnModel;
+use d2l::testkit::agreement::{report, AGREEMENT_TOL};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -28,7 +28,7 @@ fn fixture_path() -> PathBuf {
 }
 
 /// Weights, output layer and initial state from
-/// `d2l::agreement::deterministic`.
+/// `d2l::testkit::agreement::deterministic`.
 fn scratch() -> (RnnModel<f64, Lstm>, LstmState<f64>) {
     let mut rng = StdRng::seed_from_u64(0);
     let mut model = RnnModel::new(Lstm::new(VOCAB, HIDDENS), VOCAB, &mut rng);
@@ -58,9 +58,9 @@ fn scratch_matches_recorded_nn_lstm() {
 mod live {
     use super::*;
     use ch_lstm::concise::{concise_lstm, layer, set_layer, ConciseLstm};
-    use d2l::agreement::torch::{flat, record, Reader};
-    use d2l::agreement::{flat_named, write_fixture, Record};
     use d2l::concise::Read;
+    use d2l::testkit::agreement::torch::{flat, record, Reader};
+    use d2l::testkit::agreement::{flat_named, write_fixture, Record};
     use std::collections::BTreeMap;
     use tch::nn::LSTMState;
     use tch::{Device, Kind, Tensor};
@@ -121,7 +121,7 @@ mod live {
         let stored = committed.get(KEY).unwrap_or_else(|| {
             panic!("fixture has no `{KEY}`: rerun with D2L_BLESS=1")
         });
-        compare(&live[KEY], stored, d2l::agreement::FIXTURE_TOL)
+        compare(&live[KEY], stored, d2l::testkit::agreement::FIXTURE_TOL)
             .unwrap_or_else(|e| {
                 panic!("the fixture is stale (D2L_BLESS=1 rewrites it): {e}")
             });

@@ -2,8 +2,8 @@
 
 use ch_lstm::layout::{from_torch, grads_from_torch, to_torch};
 use ch_lstm::scratch::{lstm_step, LstmParams, LstmState};
-use d2l::gradcheck::randomize;
 use d2l::rnn::Input;
+use d2l::testkit::gradcheck::randomize;
 use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;

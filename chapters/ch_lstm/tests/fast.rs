@@ -1,54 +1,42 @@
-//! The fast path computes what the teaching loops compute: in f64, with
-//! token and dense inputs, from a nonzero state (H and C), every result of
-//! the two (hidden states, final state, every parameter gradient, the
-//! initial state's and the input's gradient) agrees to 10⁻¹².
+//! The fast path computes what the teaching loops compute, with token and
+//! dense inputs, from a nonzero state (H and C): every result of the two
+//! (hidden states, final state, every parameter gradient, the initial
+//! state's and the input's gradient). In f64 to 10⁻¹²; in f32, the path
+//! that trains, with the kernel and `exp_f32` on, within a bound derived
+//! from f32's ε (`d2l::testkit::paths::Tolerance`).
 
-use ch_lstm::scratch::{Lstm, LstmParams, LstmState};
-use d2l::agreement::PATHS_TOL;
-use d2l::fast::fast_vs_teaching;
-use d2l::gradcheck::randomize;
-use d2l::rnn::{normal, Cell, Input, Seq};
-use ndarray::Array2;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use ch_lstm::scratch::Lstm;
+use d2l::testkit::paths::{check_paths, Sizes, Tolerance};
 
-const INPUTS: usize = 6;
-const HIDDENS: usize = 5;
-const BATCH: usize = 3;
-const STEPS: usize = 7;
-
-fn check(dense: bool) {
-    let mut rng = StdRng::seed_from_u64(11);
-    let cell = Lstm::new(INPUTS, HIDDENS);
-    let mut p: LstmParams<f64> = cell.init(&mut rng);
-    randomize(&mut p, 0.5, &mut rng);
-    let mut state: LstmState<f64> = cell.zero_state(BATCH);
-    randomize(&mut state, 0.5, &mut rng);
-    let dhs = normal((STEPS * BATCH, HIDDENS), 1.0, &mut rng);
-    let tokens: Vec<usize> =
-        (0..STEPS * BATCH).map(|i| (5 * i + 1) % INPUTS).collect();
-    let x: Array2<f64> = normal((STEPS * BATCH, INPUTS), 1.0, &mut rng);
-    let input = if dense {
-        Input::Dense(x.view())
-    } else {
-        Input::Tokens(&tokens)
-    };
-    let xs = Seq::new(input, BATCH);
-    let diffs = fast_vs_teaching(&cell, &p, &xs, &state, &dhs);
-    // hs twice, final H and C twice, d_state0 H and C, 12 gradients, and
-    // dx if dense.
-    assert_eq!(diffs.len(), 20 + usize::from(dense));
-    for (what, diff) in diffs {
-        assert!(diff <= PATHS_TOL, "{what}: the paths differ by {diff:e}");
+fn check<F: ndarray::NdFloat>(sizes: Sizes, tol: Tolerance) {
+    for dense in [false, true] {
+        let cell = Lstm::new(sizes.inputs, sizes.hiddens);
+        let gaps = check_paths::<F, _>(&cell, sizes, dense, 11, tol);
+        // hs twice, final H and C twice, d_state0 H and C, 12 gradients,
+        // and dx if dense.
+        assert_eq!(gaps.len(), 20 + usize::from(dense));
     }
 }
 
 #[test]
-fn fast_path_matches_the_teaching_loops_on_tokens() {
-    check(false);
+fn fast_path_matches_the_teaching_loops_in_f64() {
+    let sizes = Sizes {
+        inputs: 6,
+        hiddens: 5,
+        batch: 3,
+        steps: 7,
+    };
+    check::<f64>(sizes, Tolerance::F64);
 }
 
 #[test]
-fn fast_path_matches_the_teaching_loops_on_dense_inputs() {
-    check(true);
+fn fast_path_matches_the_teaching_loops_in_f32() {
+    // 40 hidden units: two of the kernel's panels of 16, and 8 more.
+    let sizes = Sizes {
+        inputs: 12,
+        hiddens: 40,
+        batch: 8,
+        steps: 6,
+    };
+    check::<f32>(sizes, Tolerance::F32);
 }

@@ -356,7 +356,7 @@ pub fn modes_follow_the_umask(bin: &str, dir: &Path) {
             }
         });
         assert!(o.status.success(), "{}", text(&o).1);
-        for name in crate::outputs::RUN_FILES {
+        for name in crate::io::outputs::RUN_FILES {
             let meta = std::fs::metadata(out.join(name)).unwrap();
             let mode = meta.permissions().mode() & 0o777;
             assert_eq!(mode, 0o664, "{name}: {mode:o}");

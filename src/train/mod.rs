@@ -1,9 +1,12 @@
 //! The training loop (d2l's `train_ch8`), shared by every model through
-//! [`LanguageModel`].
+//! [`LanguageModel`], and text generation from a trained model
+//! ([`generate`]).
+
+pub mod generate;
 
 use crate::data::{sequential_from, DataError, Sampling, SeqDataLoader, Vocab};
-use crate::generate::{predict, Decoding};
 use crate::model::LanguageModel;
+use generate::{predict, Decoding};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -194,7 +197,7 @@ pub fn train_epoch<M: LanguageModel>(
     let (mut loss_sum, mut tokens) = (0.0, 0usize);
     let mut state: Option<M::State> = None;
     for (i, batch) in loader.epoch(rng).iter().enumerate() {
-        if crate::console::interrupted() {
+        if crate::io::console::interrupted() {
             return Err(TrainError::Interrupted { epoch });
         }
         let state = match (&mut state, loader.sampling()) {
@@ -349,7 +352,7 @@ pub fn train<M: LanguageModel>(
             .expect("PREFIX is a valid prefix");
             if !config.quiet {
                 let line = format!("epoch {epoch:>4}: {text}\n");
-                bar.suspend(|| crate::console::progress(&line));
+                bar.suspend(|| crate::io::console::progress(&line));
             }
             history.samples.push((epoch, text));
         }

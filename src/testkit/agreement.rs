@@ -6,7 +6,8 @@
 use crate::data::Batch;
 use crate::fast::Sequence;
 use crate::model::LanguageModel;
-use crate::rnn::{RnnModel, Tensors};
+use crate::model::RnnModel;
+use crate::rnn::Tensors;
 use crate::train::grad_clipping;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -81,7 +82,7 @@ pub fn record_scratch<C: Sequence<f64> + Clone>(
     grads.extend(flat_named("output.", &m.output_grads));
     grads.extend(flat_named("state0.", &d_state0));
     let logits = {
-        let (steps, _) = crate::rnn::time_major(batch);
+        let (steps, _) = crate::model::time_major(batch);
         let xs: Vec<_> =
             steps.iter().map(|s| crate::rnn::Input::Tokens(s)).collect();
         let (hs, _) = crate::rnn::forward_seq(
@@ -230,7 +231,7 @@ pub fn read_fixture(path: &Path) -> BTreeMap<String, Record> {
 /// Writes a fixture file of named records, atomically.
 pub fn write_fixture(path: &Path, records: &BTreeMap<String, Record>) {
     let json = serde_json::to_string_pretty(records).expect("records to JSON");
-    crate::atomic::write_atomic(path, json.as_bytes())
+    crate::io::atomic::write_atomic(path, json.as_bytes())
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
@@ -238,9 +239,10 @@ pub fn write_fixture(path: &Path, records: &BTreeMap<String, Record>) {
 #[cfg(feature = "torch")]
 pub mod torch {
     use super::{sgd_losses, Record, SGD_STEPS};
-    use crate::concise::{to_array, ConciseRnn, SingleBiases, TorchState};
+    use crate::concise::{to_array, ConciseRnn, TorchState};
     use crate::data::Batch;
     use crate::model::LanguageModel;
+    use crate::testkit::single_biases::SingleBiases;
     use std::collections::BTreeMap;
     use tch::nn::RNN;
     use tch::Tensor;

@@ -1,5 +1,15 @@
-//! The one trait the training loop, the sampler and the tests drive. Both
-//! the from-scratch ndarray models and the tch models implement it.
+//! The models the training loop drives: the one trait that the training
+//! loop, the sampler and the tests use ([`LanguageModel`]), which the
+//! from-scratch models ([`RnnModel`]) and the tch models implement, and
+//! the two code paths of a from-scratch model ([`CodePath`]), the second
+//! split between threads ([`parallel`]).
+
+pub mod parallel;
+pub mod rnn_model;
+
+pub use rnn_model::{
+    forward_backward, forward_backward_fast, time_major, RnnModel,
+};
 
 use crate::data::Batch;
 
@@ -66,11 +76,37 @@ pub trait LanguageModel {
     }
 
     /// Asks a from-scratch model to train on `path`; others ignore it.
-    fn set_path(&mut self, _path: crate::rnn::CodePath) {}
+    fn set_path(&mut self, _path: CodePath) {}
 
     /// The from-scratch model's path; `None` for a model that has none.
-    fn path(&self) -> Option<crate::rnn::CodePath> {
+    fn path(&self) -> Option<CodePath> {
         None
     }
 }
 // ANCHOR_END: language_model
+
+// ANCHOR: path
+/// Which computation trains a from-scratch model. Both compute the same
+/// numbers, up to the order of floating-point sums (tests check 10⁻¹² in
+/// f64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CodePath {
+    /// The step-by-step loops the chapters show: the cell's step and
+    /// step_backward once per time step (forward_seq, backward_seq).
+    Teaching,
+    /// The whole sequence at once (Sequence::seq_forward_backward): fused
+    /// gates, and weight gradients summed over all steps in one matrix
+    /// product.
+    #[default]
+    Fast,
+}
+// ANCHOR_END: path
+
+impl CodePath {
+    pub fn name(self) -> &'static str {
+        match self {
+            CodePath::Teaching => "teaching",
+            CodePath::Fast => "fast",
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Checkpoints: named f32 tensors in the safetensors format, plus string
 //! metadata (the vocabulary, the hyper-parameters), written atomically.
 
-use crate::atomic::write_atomic;
+use crate::io::atomic::write_atomic;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;

@@ -6,8 +6,10 @@
 use crate::data::Batch;
 use crate::fast::Sequence;
 use crate::model::LanguageModel;
-use crate::rnn::{RnnModel, Tensors};
+use crate::model::RnnModel;
+use crate::rnn::Tensors;
 use ndarray::Dimension;
+use ndarray::NdFloat;
 use std::fmt;
 
 /// The worst entry of one tensor.
@@ -136,7 +138,7 @@ pub fn assert_checks(checks: &[TensorCheck], tol: f64) {
 /// Fills every tensor with draws from N(0, std²): weights large enough for
 /// the gates to leave their linear region, so that a check exercises every
 /// nonlinearity (d2l's 0.01 would keep them all near 0.5).
-pub fn randomize<T: Tensors<f64>, R: rand::Rng>(
+pub fn randomize<F: NdFloat, T: Tensors<F>, R: rand::Rng>(
     t: &mut T,
     std: f64,
     rng: &mut R,
@@ -145,7 +147,8 @@ pub fn randomize<T: Tensors<f64>, R: rand::Rng>(
         .expect("std must be finite and >= 0");
     for (_, mut v) in t.named_mut() {
         v.mapv_inplace(|_| {
-            rand::distributions::Distribution::sample(&dist, rng)
+            let x: f64 = rand::distributions::Distribution::sample(&dist, rng);
+            F::from(x).expect("f64 fits in F")
         });
     }
 }

@@ -180,31 +180,37 @@ macro_rules! chapter_cli_tests {
         fn scratch_trains_writes_outputs_and_generates() {
             let dir = tempfile::tempdir().unwrap();
             let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-            $crate::clitest::train_and_generate($bin, &[], &a);
-            $crate::clitest::train_and_generate($bin, $second_run, &b);
+            $crate::testkit::clitest::train_and_generate($bin, &[], &a);
+            $crate::testkit::clitest::train_and_generate($bin, $second_run, &b);
         }
 
         #[test]
         fn train_is_the_default_subcommand() {
             let dir = tempfile::tempdir().unwrap();
             let a = dir.path().join("a");
-            $crate::clitest::train_and_generate($bin, &["--quiet"], &a);
+            $crate::testkit::clitest::train_and_generate(
+                $bin,
+                &["--quiet"],
+                &a,
+            );
             let out = dir.path().join("b");
             let mut args = vec!["train"];
-            args.extend_from_slice($crate::clitest::TINY);
+            args.extend_from_slice($crate::testkit::clitest::TINY);
             args.extend_from_slice(&[
                 "--quiet",
                 "--out",
                 out.to_str().unwrap(),
             ]);
-            assert!($crate::clitest::run($bin, &args).status.success());
+            assert!($crate::testkit::clitest::run($bin, &args)
+                .status
+                .success());
         }
 
         #[test]
         fn threads_split_the_batch_and_the_result_says_so() {
             let dir = tempfile::tempdir().unwrap();
             let a = dir.path().join("a");
-            $crate::clitest::train_and_generate(
+            $crate::testkit::clitest::train_and_generate(
                 $bin,
                 &["--quiet", "--threads", "2"],
                 &a,
@@ -219,7 +225,7 @@ macro_rules! chapter_cli_tests {
             let mut ppl = Vec::new();
             for path in ["teaching", "fast"] {
                 let out = dir.path().join(path);
-                $crate::clitest::train_and_generate(
+                $crate::testkit::clitest::train_and_generate(
                     $bin,
                     &["--quiet", "--threads", "1", "--path", path],
                     &out,
@@ -238,20 +244,20 @@ macro_rules! chapter_cli_tests {
             // exp differs in the last bit), so 12 epochs end close, not
             // bit for bit equal.
             let gap = (ppl[0] - ppl[1]).abs() / ppl[0];
-            let tol = $crate::agreement::F32_PATHS_GAP;
+            let tol = $crate::testkit::agreement::F32_PATHS_GAP;
             assert!(gap < tol, "perplexities {ppl:?}");
         }
 
         #[test]
         fn bad_input_gets_a_clear_error() {
             let dir = tempfile::tempdir().unwrap();
-            $crate::clitest::bad_input_is_refused($bin, dir.path());
+            $crate::testkit::clitest::bad_input_is_refused($bin, dir.path());
         }
 
         #[cfg(not(feature = "torch"))]
         #[test]
         fn concise_without_the_feature_says_how_to_enable_it() {
-            let o = $crate::clitest::run($bin, &["--impl", "concise"]);
+            let o = $crate::testkit::clitest::run($bin, &["--impl", "concise"]);
             assert_eq!(o.status.code(), Some(1));
             let stderr = String::from_utf8_lossy(&o.stderr);
             assert!(stderr.contains("--features torch"), "{stderr}");
@@ -263,7 +269,7 @@ macro_rules! chapter_cli_tests {
         fn concise_trains_and_its_checkpoint_generates() {
             let dir = tempfile::tempdir().unwrap();
             let c = dir.path().join("c");
-            $crate::clitest::train_and_generate(
+            $crate::testkit::clitest::train_and_generate(
                 $bin,
                 &["--impl", "concise"],
                 &c,
@@ -279,12 +285,12 @@ macro_rules! chapter_cli_tests {
 macro_rules! chapter_fault_tests {
     ($bin:expr, $model:expr) => {
         mod faults {
-            use $crate::clitest::checkpoints as c;
-            use $crate::clitest::faults as f;
+            use $crate::testkit::clitest::checkpoints as c;
+            use $crate::testkit::clitest::faults as f;
 
             fn check(test: fn(&str, &std::path::Path)) {
                 let dir = tempfile::tempdir().unwrap();
-                test(&$crate::clitest::bin($bin), dir.path());
+                test(&$crate::testkit::clitest::bin($bin), dir.path());
             }
 
             #[test]

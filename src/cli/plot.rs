@@ -3,7 +3,7 @@
 //! plotters writes text as SVG `<text>` elements and lets the browser pick
 //! the font, so no font file or system library is needed.
 
-use crate::atomic::write_atomic;
+use crate::io::atomic::write_atomic;
 use crate::train::EpochMetrics;
 use plotters::prelude::*;
 use std::path::Path;

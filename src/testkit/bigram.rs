@@ -3,8 +3,8 @@
 //! [`LanguageModel`] and a baseline the recurrent models must beat.
 
 use crate::data::Batch;
-use crate::loss::softmax_cross_entropy;
 use crate::model::LanguageModel;
+use crate::rnn::loss::softmax_cross_entropy;
 use ndarray::{Array2, Axis};
 
 /// `w[[a, b]]` is the logit of token `b` following token `a`.

@@ -1,0 +1,225 @@
+//! A recurrent language model: tokens → cell → output layer, and its
+//! minibatch computation on either path.
+
+use super::{CodePath, LanguageModel};
+use crate::data::Batch;
+use crate::fast::Sequence;
+use crate::rnn::{
+    backward_seq, forward_seq, norm_sq, scale, sgd, softmax_cross_entropy,
+    zero, Cell, Input, Output, Seq, Tensors,
+};
+use ndarray::{Array2, ArrayView2, NdFloat};
+use rand::Rng;
+
+/// A recurrent language model: tokens → cell → output layer, d2l's
+/// `RNNModelScratch`.
+#[derive(Debug, Clone)]
+pub struct RnnModel<F: NdFloat, C: Cell<F>> {
+    pub cell: C,
+    pub params: C::Params,
+    pub output: Output<F>,
+    /// Gradients of the last [`LanguageModel::forward_backward`].
+    pub cell_grads: C::Params,
+    pub output_grads: Output<F>,
+    /// Threads that share each minibatch in training; 1 runs the code
+    /// exactly as the chapters show it.
+    pub threads: usize,
+    /// The step-by-step loops the chapters teach, or the cell's fast path.
+    pub path: CodePath,
+}
+
+/// The inputs of a batch, one token slice per time step (the columns of
+/// `batch.x`), and the labels in the same time-major order as the outputs.
+pub fn time_major(batch: &Batch) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let steps = batch.x.columns().into_iter().map(|c| c.to_vec()).collect();
+    let labels = batch.y.t().iter().copied().collect();
+    (steps, labels)
+}
+
+impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
+    /// A cell with fresh parameters and an output layer, with d2l's
+    /// initialisation.
+    pub fn new<R: Rng>(cell: C, vocab_size: usize, rng: &mut R) -> Self {
+        let params = cell.init(rng);
+        let output = Output::new(cell.num_hiddens(), vocab_size, rng);
+        Self {
+            cell_grads: params.zeros_like(),
+            output_grads: output.zeros_like(),
+            cell,
+            params,
+            output,
+            threads: 1,
+            path: CodePath::default(),
+        }
+    }
+}
+
+impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
+    /// Forward over the batch, loss, and backward through time. Returns the
+    /// mean loss and the gradient with respect to the initial state;
+    /// parameter gradients are left in `self.cell_grads` and
+    /// `self.output_grads`. With `threads` > 1 the batch is split between
+    /// threads ([`crate::model::parallel`]).
+    pub fn forward_backward_from(
+        &mut self,
+        batch: &Batch,
+        state: &mut C::State,
+    ) -> (f64, C::State) {
+        let grads = (&mut self.cell_grads, &mut self.output_grads);
+        if self.threads > 1 && batch.batch_size() > 1 {
+            crate::model::parallel::forward_backward_split(
+                &self.cell,
+                &self.params,
+                &self.output,
+                batch,
+                state,
+                grads,
+                (self.threads, self.path),
+            )
+        } else {
+            let run = match self.path {
+                CodePath::Teaching => forward_backward,
+                CodePath::Fast => forward_backward_fast,
+            };
+            run(&self.cell, &self.params, &self.output, batch, state, grads)
+        }
+    }
+}
+
+// ANCHOR: model_forward_backward
+/// Forward over the batch, loss, and backward through time: the whole
+/// minibatch computation of a model made of `cell` (with `params`) and the
+/// output layer. Returns the mean loss and the gradient with respect to
+/// the initial state, and leaves the parameter gradients in `grads`.
+pub fn forward_backward<F: NdFloat, C: Cell<F>>(
+    cell: &C,
+    params: &C::Params,
+    output: &Output<F>,
+    batch: &Batch,
+    state: &mut C::State,
+    (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
+) -> (f64, C::State) {
+    let (steps, labels) = time_major(batch);
+    let xs: Vec<Input<F>> = steps.iter().map(|s| Input::Tokens(s)).collect();
+    let (hs, caches) = forward_seq(cell, params, &xs, state);
+    let logits = output.forward(&hs); // (steps · batch, vocab)
+    let mut d_logits = Array2::zeros(logits.raw_dim());
+    let loss = softmax_cross_entropy(
+        logits.view(),
+        &labels,
+        Some(d_logits.view_mut()),
+    );
+    zero(output_grads);
+    zero(cell_grads);
+    let dhs = output.backward(&hs, &d_logits, output_grads);
+    let (d_state0, _) =
+        backward_seq(cell, params, &xs, &caches, dhs.view(), cell_grads);
+    (loss, d_state0)
+}
+// ANCHOR_END: model_forward_backward
+
+// ANCHOR: model_forward_backward_fast
+/// [`forward_backward`] on the fast path: the same arguments and results,
+/// but the cell runs the whole sequence at once
+/// ([`Sequence::seq_forward_backward`]), and the output layer and the loss run
+/// in between, as its `head`.
+pub fn forward_backward_fast<F: NdFloat, C: Sequence<F>>(
+    cell: &C,
+    params: &C::Params,
+    output: &Output<F>,
+    batch: &Batch,
+    state: &mut C::State,
+    (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
+) -> (f64, C::State) {
+    let tokens: Vec<usize> = batch.x.t().iter().copied().collect();
+    let labels: Vec<usize> = batch.y.t().iter().copied().collect();
+    let xs = Seq::new(Input::Tokens(&tokens), batch.batch_size());
+    zero(output_grads);
+    zero(cell_grads);
+    let mut loss = 0.0;
+    let mut head = |hs: ArrayView2<'_, F>| {
+        let hs = hs.to_owned();
+        let logits = output.forward(&hs);
+        let mut d_logits = Array2::zeros(logits.raw_dim());
+        loss = softmax_cross_entropy(
+            logits.view(),
+            &labels,
+            Some(d_logits.view_mut()),
+        );
+        output.backward(&hs, &d_logits, output_grads)
+    };
+    let (d_state0, _) =
+        cell.seq_forward_backward(params, &xs, state, &mut head, cell_grads);
+    (loss, d_state0)
+}
+// ANCHOR_END: model_forward_backward_fast
+
+impl<F: NdFloat, C: Sequence<F>> LanguageModel for RnnModel<F, C> {
+    type State = C::State;
+
+    fn begin_state(&self, batch_size: usize) -> C::State {
+        self.cell.zero_state(batch_size)
+    }
+
+    fn forward_backward(&mut self, batch: &Batch, state: &mut C::State) -> f64 {
+        self.forward_backward_from(batch, state).0
+    }
+
+    fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn set_path(&mut self, path: CodePath) {
+        self.path = path;
+    }
+
+    fn path(&self) -> Option<CodePath> {
+        Some(self.path)
+    }
+
+    fn loss(&mut self, batch: &Batch, state: &mut C::State) -> f64 {
+        let (steps, labels) = time_major(batch);
+        let hs = match self.path {
+            CodePath::Teaching => {
+                let xs: Vec<Input<F>> =
+                    steps.iter().map(|s| Input::Tokens(s)).collect();
+                forward_seq(&self.cell, &self.params, &xs, state).0
+            }
+            CodePath::Fast => {
+                let tokens = steps.concat();
+                let xs = Seq::new(Input::Tokens(&tokens), batch.batch_size());
+                self.cell.seq_forward(&self.params, &xs, state)
+            }
+        };
+        softmax_cross_entropy(self.output.forward(&hs).view(), &labels, None)
+    }
+
+    fn grad_norm_sq(&self) -> f64 {
+        norm_sq(&self.cell_grads) + norm_sq(&self.output_grads)
+    }
+
+    fn scale_grads(&mut self, factor: f64) {
+        scale(&mut self.cell_grads, factor);
+        scale(&mut self.output_grads, factor);
+    }
+
+    fn sgd_step(&mut self, lr: f64) {
+        sgd(&mut self.params, &self.cell_grads, lr);
+        sgd(&mut self.output, &self.output_grads, lr);
+    }
+
+    fn step_logits(&mut self, token: usize, state: &mut C::State) -> Vec<f32> {
+        let x = Input::Tokens(&[token]);
+        let (next, _) = self.cell.step(&self.params, &x, state);
+        *state = next;
+        let logits = self.output.forward(self.cell.h(state));
+        logits
+            .iter()
+            .map(|v| v.to_f32().unwrap_or(f32::NAN))
+            .collect()
+    }
+}

@@ -1,0 +1,26 @@
+//! What every recurrent model here is made of, as the chapters teach it:
+//! named tensors, d2l's initialisation and activations, the inputs of a
+//! layer, the [`Cell`] trait that GRU and LSTM cells implement, the loops
+//! that run a cell forward over a sequence and backward through time
+//! (BPTT), the output layer and the loss.
+//!
+//! The layout is d2l's: time-major, one `(batch, inputs)` matrix per time
+//! step, weights `(inputs, hiddens)` so that `X W` reads like the book.
+
+pub mod bptt;
+pub mod cell;
+pub mod input;
+pub mod layout;
+pub mod loss;
+pub mod ops;
+pub mod output;
+pub mod tensors;
+
+pub use bptt::{backward_seq, forward_seq};
+pub use cell::Cell;
+pub use input::{Input, Seq};
+pub use layout::{fuse_bias, fuse_t, split_bias, split_t, TorchLayer};
+pub use loss::softmax_cross_entropy;
+pub use ops::{normal, sigmoid, tanh};
+pub use output::Output;
+pub use tensors::{norm_sq, scale, sgd, zero, Tensors};
