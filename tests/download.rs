@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 const BODY: &[u8] = b"the time traveller for so it will be convenient to speak";
 // SHA-1 of BODY.
@@ -17,6 +18,10 @@ enum Reply {
     /// Promise the whole body in Content-Length, send half, hang up.
     Truncated,
     NotFound,
+    /// The right length, one byte every 100 ms.
+    Trickle,
+    /// No length, and bytes until the client hangs up.
+    Endless,
 }
 
 /// Serves every request with `reply` and counts requests.
@@ -46,6 +51,20 @@ fn serve(reply: Reply) -> (String, Arc<AtomicUsize>) {
                 Reply::NotFound => {
                     stream.write_all(head("404 Not Found", 0).as_bytes())
                 }
+                Reply::Trickle => stream
+                    .write_all(head("200 OK", BODY.len()).as_bytes())
+                    .and_then(|_| {
+                        for b in BODY.chunks(1) {
+                            std::thread::sleep(Duration::from_millis(100));
+                            stream.write_all(b)?;
+                        }
+                        Ok(())
+                    }),
+                Reply::Endless => stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+                    .and_then(|_| loop {
+                        stream.write_all(&[b'a'; 1 << 16])?;
+                    }),
             };
         }
     });
@@ -288,4 +307,27 @@ fn a_killed_download_is_cleaned_up_by_the_next() {
     std::fs::write(&stale, b"half").unwrap();
     d.fetch_file("tm.txt", BODY_SHA1).unwrap();
     assert_eq!(cache_files(&d), vec!["tm.txt".to_string()]);
+}
+
+/// A mirror that trickles (the right length, a byte every 100 ms) costs
+/// the timeout and no more; one that never stops sending is cut off at
+/// MAX_DOWNLOAD_BYTES instead of filling the disk. Neither leaves a file.
+#[test]
+fn slow_and_endless_mirrors_are_cut_off() {
+    // (reply, timeout, what the error says, how long it may take)
+    let cases = [
+        (Reply::Trickle, 2, "did not arrive", 8.0),
+        (Reply::Endless, 60, "more than", 30.0),
+    ];
+    for (reply, timeout, needle, most) in cases {
+        let (url, _) = serve(reply);
+        let (mut d, _dir) = downloader(&url);
+        d.timeout = Duration::from_secs(timeout);
+        let start = std::time::Instant::now();
+        let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
+        let took = start.elapsed().as_secs_f64();
+        assert!(took < most, "{needle}: took {took} s");
+        assert!(err.to_string().contains(needle), "{err}");
+        assert!(cache_files(&d).is_empty(), "left {:?}", cache_files(&d));
+    }
 }

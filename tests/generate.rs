@@ -105,3 +105,21 @@ fn low_temperature_approaches_greedy() {
     assert!((0..500).all(|_| choose(&logits, d, &mut rng) == 1));
     assert_eq!(choose(&logits, Decoding::Greedy, &mut rng), 1);
 }
+
+/// Scores that overflowed to infinity (weights finite but huge) make
+/// sampling meaningless: every decoding refuses them with an error
+/// instead of returning the last candidate.
+#[test]
+fn non_finite_scores_are_an_error() {
+    let (mut m, vocab) = cycle_model();
+    m.w[[vocab.index("b"), vocab.index("c")]] = f32::INFINITY;
+    let mut rng = StdRng::seed_from_u64(0);
+    let sample = Decoding::Sample {
+        temperature: 1.0,
+        top_k: Some(2),
+    };
+    for decoding in [Decoding::Greedy, sample] {
+        let out = predict(&mut m, &vocab, "a", 5, decoding, &mut rng);
+        assert!(matches!(out, Err(GenerateError::NotFinite(2))), "{out:?}");
+    }
+}

@@ -252,7 +252,9 @@ pub fn train_and_save<M: LanguageModel>(
     history.peak_rss_mb = peak_rss_mb();
     history.threads = Some(model.threads());
     history.path = model.path().map(|p| p.name().to_string());
-    history.command = std::env::args().collect();
+    history.command = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     history.settings = settings(args, &run, model, &meta);
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut samples = Vec::new();

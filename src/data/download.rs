@@ -141,6 +141,10 @@ pub fn default_base_url() -> String {
 /// The corpus is 178 kB.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The most bytes a download may bring: every data set registered here is
+/// far smaller, so a mirror that sends more is not sending the file.
+pub const MAX_DOWNLOAD_BYTES: u64 = 64 << 20;
+
 /// The start of the names of `target`'s partial downloads.
 fn partial_prefix(target: &Path) -> String {
     let name = target.file_name().unwrap_or_default().to_string_lossy();
@@ -301,8 +305,27 @@ impl Downloader {
         let mut hasher = Sha1::new();
         let mut buf = vec![0u8; 1 << 16];
         let mut bytes = 0u64;
+        // A whole-download deadline and a size cap, so that a mirror that
+        // trickles or never stops sending costs the timeout at most.
+        let deadline = std::time::Instant::now() + self.timeout;
         loop {
-            let n = match response.read(&mut buf) {
+            let read = if std::time::Instant::now() > deadline {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the whole file did not arrive within {} s",
+                        self.timeout.as_secs_f64()
+                    ),
+                ))
+            } else if bytes > MAX_DOWNLOAD_BYTES {
+                Err(io::Error::other(format!(
+                    "the mirror sent more than {MAX_DOWNLOAD_BYTES} bytes, \
+                     far more than the file"
+                )))
+            } else {
+                response.read(&mut buf)
+            };
+            let n = match read {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -67,6 +67,12 @@ pub enum CheckpointError {
 /// the memory a wrong file can claim.
 pub const MAX_CHECKPOINT_BYTES: u64 = 1 << 31;
 
+/// The largest weight a checkpoint may hold. Training stops a run whose
+/// perplexity diverges long before its weights come near this; larger
+/// values come from an edited or damaged file, and overflow the model's
+/// scores to infinity.
+pub const MAX_WEIGHT: f32 = 1e6;
+
 /// The largest header a checkpoint may declare.
 const MAX_HEADER_BYTES: u64 = 100 << 20;
 
@@ -164,10 +170,13 @@ impl Checkpoint {
                 .collect();
             let array = ArrayD::from_shape_vec(IxDyn(view.shape()), data)
                 .map_err(|e| damaged(e.to_string()))?;
-            if let Some(i) = array.iter().position(|v| !v.is_finite()) {
+            let bad = |v: &f32| !v.is_finite() || v.abs() > MAX_WEIGHT;
+            if let Some(i) = array.iter().position(bad) {
                 return Err(damaged(format!(
-                    "tensor `{name}` holds {} at position {i}",
-                    array.as_slice().map_or(f32::NAN, |s| s[i])
+                    "tensor `{name}` holds {:e} at position {i}, where a \
+                     trained model's weights are finite and below {:e}",
+                    array.as_slice().map_or(f32::NAN, |s| s[i]),
+                    MAX_WEIGHT
                 )));
             }
             tensors.insert(name, array);
@@ -246,8 +255,8 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, CheckpointError> {
         path: path.to_path_buf(),
         reason,
     };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
+    // Look before opening: opening a FIFO would wait for a writer.
+    let meta = std::fs::metadata(path).map_err(io)?;
     if meta.is_dir() {
         return Err(CheckpointError::Folder {
             path: path.to_path_buf(),
@@ -257,7 +266,8 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, CheckpointError> {
     if !meta.is_file() {
         return Err(damaged("it is not a regular file".to_string()));
     }
-    let len = meta.len();
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
     if len > MAX_CHECKPOINT_BYTES {
         return Err(damaged(format!(
             "{len} bytes, more than the {MAX_CHECKPOINT_BYTES} of the \
@@ -268,7 +278,13 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, CheckpointError> {
     file.read_exact(&mut head)
         .map_err(|_| damaged(format!("{len} bytes, too short for a header")))?;
     let header = u64::from_le_bytes(head);
-    if header > MAX_HEADER_BYTES || header > len - 8 {
+    if header > MAX_HEADER_BYTES {
+        return Err(damaged(format!(
+            "its header claims {header} bytes, more than the \
+             {MAX_HEADER_BYTES} a checkpoint's header may have"
+        )));
+    }
+    if header > len - 8 {
         return Err(damaged(format!(
             "its header claims {header} bytes, but the file has {len}"
         )));

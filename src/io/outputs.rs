@@ -29,6 +29,11 @@ pub enum OutError {
     #[error("--out {0} is a file, not a folder: give a folder's path")]
     NotAFolder(PathBuf),
     #[error(
+        "--out {link} is a symbolic link to {to}, which does not exist: \
+         create that folder, or give another with --out"
+    )]
+    DanglingLink { link: PathBuf, to: PathBuf },
+    #[error(
         "--out {path} holds files that are not a run's ({found}). A run \
          replaces its whole folder, so give it a new or empty folder, such \
          as {suggestion}"
@@ -66,8 +71,19 @@ impl OutDir {
     pub fn check(target: &Path) -> Result<Self, OutError> {
         let target = match fs::canonicalize(target) {
             Ok(real) => real,
-            Err(_) => absolute(target),
+            Err(_) => match fs::read_link(target) {
+                // A link to a folder that is not there: the run would
+                // replace the link instead of filling the folder.
+                Ok(to) => {
+                    return Err(OutError::DanglingLink {
+                        link: target.to_path_buf(),
+                        to,
+                    })
+                }
+                Err(_) => absolute(target),
+            },
         };
+        recover(&target);
         match fs::metadata(&target) {
             Ok(m) if !m.is_dir() => {
                 return Err(OutError::NotAFolder(target));
@@ -237,6 +253,34 @@ impl Drop for Staged {
     }
 }
 
+/// Where [`swap`]'s fallback keeps the previous run between its renames:
+/// `.NAME.old` beside the target.
+fn aside_path(target: &Path) -> PathBuf {
+    let mut name = OsString::from(".");
+    name.push(target.file_name().unwrap_or_default());
+    name.push(".old");
+    target.with_file_name(name)
+}
+
+/// After a run killed between the renames of [`swap`]'s fallback: puts
+/// the previous run back if the target is missing, or removes it if the
+/// new run is in place.
+fn recover(target: &Path) {
+    let aside = aside_path(target);
+    if fs::symlink_metadata(&aside).is_err() {
+        return;
+    }
+    match fs::symlink_metadata(target) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let _ = fs::rename(&aside, target);
+        }
+        Ok(_) => {
+            let _ = fs::remove_dir_all(&aside);
+        }
+        Err(_) => {}
+    }
+}
+
 /// Puts `staged` at `target`. Returns whether a previous `target` was
 /// swapped to `staged` (and is for the caller to remove).
 fn swap(staged: &Path, target: &Path) -> io::Result<bool> {
@@ -249,15 +293,22 @@ fn swap(staged: &Path, target: &Path) -> io::Result<bool> {
         Ok(_) => {}
     }
     #[cfg(target_os = "linux")]
-    if exchange(staged, target).is_ok() {
+    if std::env::var_os("D2L_NO_EXCHANGE").is_none()
+        && exchange(staged, target).is_ok()
+    {
         return Ok(true);
     }
     // No atomic exchange here (not Linux, or a file system without it):
-    // move the old run aside first. A crash between the two renames
-    // leaves the old run whole under its staging name.
-    let aside = staged.with_extension("old");
+    // move the old run aside first. A crash between the renames leaves the
+    // old run whole at `aside`, which the next run's check puts back
+    // ([`recover`]); a failed second rename puts it back at once.
+    let aside = aside_path(target);
     fs::rename(target, &aside)?;
-    fs::rename(staged, target)?;
+    fault_point("swap");
+    if let Err(e) = fs::rename(staged, target) {
+        fs::rename(&aside, target)?;
+        return Err(e);
+    }
     fs::rename(&aside, staged)?;
     Ok(true)
 }
@@ -339,8 +390,10 @@ pub fn process_alive(pid: u32) -> bool {
 
 /// For the tests of faults: with `D2L_KILL_AFTER=<point>` in the
 /// environment, the process kills itself with SIGKILL after writing the
-/// staged file `<point>`, or just before the swap (`commit`), as a power
-/// cut or `kill -9` would.
+/// staged file `<point>`, just before the swap (`commit`), or between the
+/// renames of the swap without an atomic exchange (`swap`, with
+/// `D2L_NO_EXCHANGE` set, as on a file system without it), as a power cut
+/// or `kill -9` would.
 fn fault_point(point: &str) {
     #[cfg(unix)]
     if std::env::var("D2L_KILL_AFTER").is_ok_and(|p| p == point) {

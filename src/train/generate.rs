@@ -31,6 +31,12 @@ pub enum GenerateError {
     BadTemperature(f64),
     #[error("top-k must be at least 1")]
     ZeroTopK,
+    #[error(
+        "the model's scores for the next character are not all finite \
+         (after {0} characters): its weights are too large to use. Train \
+         again, with a smaller --lr"
+    )]
+    NotFinite(usize),
 }
 
 // ANCHOR: predict
@@ -63,8 +69,11 @@ pub fn predict<M: LanguageModel, R: Rng>(
     }
     let mut output = prefix.clone();
     let mut input = vocab.index(last);
-    for _ in 0..num_preds {
+    for i in 0..num_preds {
         let logits = model.step_logits(input, &mut state);
+        if !logits.iter().all(|l| l.is_finite()) {
+            return Err(GenerateError::NotFinite(tokens.len() + i));
+        }
         input = choose(&logits, decoding, rng);
         output.push_str(vocab.to_token(input));
     }

@@ -24,13 +24,29 @@ struct DeepTrainArgs {
     /// The cell of every layer.
     #[arg(long, value_enum, default_value_t = CellArg::Lstm)]
     cell: CellArg,
-    /// How many layers to stack.
-    #[arg(long, default_value_t = 2, value_parser = positive_usize)]
+    /// How many layers to stack (at most 100).
+    #[arg(long, default_value_t = 2, value_parser = layers,
+          allow_negative_numbers = true)]
     layers: usize,
-    /// For `--cell gru`: where the reset gate acts (see ch_gru --help).
-    /// `--impl concise` is always reset-after.
-    #[arg(long, value_enum, default_value_t = VariantArg::ResetBefore)]
-    variant: VariantArg,
+    /// For `--cell gru`: where the reset gate acts (see ch_gru --help)
+    /// [default: reset-before]. `--impl concise` is always reset-after.
+    #[arg(long, value_enum)]
+    variant: Option<VariantArg>,
+}
+
+/// The most layers `--layers` takes. The fast path runs a stack layer by
+/// layer, each layer's backward pass inside the one below it, so every
+/// layer costs a few KB of a thread's stack; d2l's deep models have 2 to
+/// 4 layers.
+const MAX_LAYERS: usize = 100;
+
+fn layers(s: &str) -> Result<usize, String> {
+    match positive_usize(s)? {
+        n if n > MAX_LAYERS => Err(format!(
+            "at most {MAX_LAYERS}, got {n}; d2l's deep models have 2 to 4"
+        )),
+        n => Ok(n),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,6 +86,12 @@ fn main() {
 
 fn train(args: &DeepTrainArgs) -> Result<()> {
     let common = &args.common;
+    if args.cell == CellArg::Lstm && args.variant.is_some() {
+        bail!(
+            "--variant is for GRU layers, and these are LSTM layers: add \
+             --cell gru, or leave --variant out"
+        );
+    }
     if common.implementation == Impl::Concise {
         return train_concise(args);
     }
@@ -83,7 +105,7 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
     ]);
     match args.cell {
         CellArg::Gru => {
-            let variant = args.variant.variant();
+            let variant = args.variant.unwrap_or_default().variant();
             meta.insert("cell".into(), "gru".into());
             meta.insert("variant".into(), variant_name(variant).into());
             let cell = stack(layers, v, h, |i, h| Gru::new(i, h, variant));

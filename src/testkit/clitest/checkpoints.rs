@@ -69,11 +69,31 @@ pub fn edited_checkpoints_are_refused(bin: &str, dir: &Path) {
             "not one printable character",
         ),
         (
+            "vocab right-to-left override",
+            Box::new(set_meta("vocab", "[\"<unk>\",\" \",\"\\u202e\"]")),
+            "not one printable character",
+        ),
+        (
+            "vocab zero-width space",
+            Box::new(set_meta("vocab", "[\"<unk>\",\" \",\"\\u200b\"]")),
+            "not one printable character",
+        ),
+        (
+            // Finite, but so large that the scores overflow to infinity.
+            "huge weights",
+            Box::new(|_: &mut serde_json::Value, d: &mut Vec<u8>| {
+                for w in d.chunks_exact_mut(4) {
+                    w.copy_from_slice(&3e38f32.to_le_bytes());
+                }
+            }),
+            "trained model's weights are finite",
+        ),
+        (
             "NaN weight",
             Box::new(|_: &mut serde_json::Value, d: &mut Vec<u8>| {
                 d[..4].copy_from_slice(&f32::NAN.to_le_bytes());
             }),
-            "holds NaN",
+            "holds NaN at position 0",
         ),
     ];
     for (what, edit, needle) in cases {
@@ -92,6 +112,33 @@ pub fn edited_checkpoints_are_refused(bin: &str, dir: &Path) {
     );
     let o = generate(Path::new("/dev/zero"));
     fails(&o, 1, &["not a regular file"]);
+    // A FIFO: opening it would wait for a writer forever.
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("fifo");
+        let c = std::ffi::CString::new(s(&fifo)).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo reads it only.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let mut child = std::process::Command::new(bin)
+            .args(["generate", "--checkpoint", s(&fifo)])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed().as_secs() > 20 {
+                let _ = child.kill();
+                panic!("generate waited on a FIFO");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        fails(
+            &child.wait_with_output().unwrap(),
+            1,
+            &["not a regular file"],
+        );
+    }
     let mut header = 1u64.to_le_bytes().to_vec();
     header[7] = 0x40;
     std::fs::write(&edited, &header).unwrap();

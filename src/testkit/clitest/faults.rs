@@ -177,6 +177,17 @@ pub fn outputs_appear_together(bin: &str, dir: &Path) {
         fails(&o, 1, &["File too large", "as it was"]);
         assert_eq!(snapshot(&out), before, "a full disk changed the run");
     }
+    // Without an atomic exchange (some file systems): killed between the
+    // renames, the previous run waits beside the folder, and the next run
+    // puts it back before anything else (here, a run that then diverges).
+    let o = run_with(bin, &args, |c| {
+        c.env("D2L_NO_EXCHANGE", "1").env("D2L_KILL_AFTER", "swap");
+    });
+    assert_eq!(o.status.code(), None, "not killed between the renames");
+    let diverging = tiny(&["--lr", "60", "--clip", "1e30"], s(&out));
+    let o = run(bin, &diverging);
+    assert!(!o.status.success(), "the diverging run succeeded");
+    assert_eq!(snapshot(&out), before, "killed between the renames");
     let o = run(bin, &args);
     assert!(o.status.success(), "{}", text(&o).1);
     assert_ne!(snapshot(&out), before, "the new run did not replace it");
@@ -302,6 +313,25 @@ pub fn messages_say_what_to_do(bin: &str, model: &str, dir: &Path) {
         c.env("D2L_DATA_DIR", ck.as_os_str());
     });
     fails(&o, 1, &["is a file, not a folder", "D2L_DATA_DIR"]);
+}
+
+/// Paths a careless user gives as `--out`: a dangling symbolic link is
+/// refused (the run would replace the link), and a folder whose name is
+/// not UTF-8 gets the run, with the command line recorded.
+#[cfg(unix)]
+pub fn odd_output_paths(bin: &str, dir: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(dir.join("nowhere"), &link).unwrap();
+    fails(&run(bin, &tiny(&[], s(&link))), 1, &["symbolic link"]);
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    let odd = dir.join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    let o = run_with(bin, TINY, |c| {
+        c.args(["--quiet", "--out"]).arg(&odd);
+    });
+    assert!(o.status.success(), "{}", text(&o).1);
+    let metrics = std::fs::read_to_string(odd.join("metrics.json")).unwrap();
+    assert!(metrics.contains("caf\u{fffd}"), "command line not recorded");
 }
 
 fn generate_with(bin: &str, ck: &Path) -> Output {

@@ -349,6 +349,12 @@ macro_rules! chapter_fault_tests {
             }
 
             #[test]
+            #[cfg(unix)]
+            fn odd_output_paths() {
+                check(f::odd_output_paths);
+            }
+
+            #[test]
             fn settings_are_recorded_as_run() {
                 check(f::settings_are_recorded_as_run);
             }
