@@ -228,6 +228,41 @@ pub fn read_fixture(path: &Path) -> BTreeMap<String, Record> {
     })
 }
 
+/// Whether this run rewrites stale files it checks (`D2L_BLESS=1`).
+pub fn blessing() -> bool {
+    std::env::var_os("D2L_BLESS").is_some()
+}
+
+/// Checks that the committed fixture at `path` holds every record of
+/// `live` (recorded from libtorch now) within [`FIXTURE_TOL`]. A stale or
+/// missing record fails the test, also when blessing: then the fixture is
+/// rewritten first, and the message asks for a run without `D2L_BLESS`,
+/// which checks the new file. A fixture that is fresh is never rewritten.
+pub fn check_fixture(path: &Path, live: &BTreeMap<String, Record>) {
+    let committed: BTreeMap<String, Record> = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let stale: Vec<String> = live
+        .iter()
+        .filter_map(|(name, record)| match committed.get(name) {
+            None => Some(format!("`{name}` is missing")),
+            Some(stored) => compare(record, stored, FIXTURE_TOL)
+                .err()
+                .map(|e| format!("`{name}` is stale: {e}")),
+        })
+        .collect();
+    if stale.is_empty() {
+        return;
+    }
+    let what = format!("{}: {}", path.display(), stale.join("; "));
+    if blessing() {
+        write_fixture(path, live);
+        panic!("rewrote {what}. Run the tests again without D2L_BLESS");
+    }
+    panic!("{what}. D2L_BLESS=1 rewrites it from libtorch");
+}
+
 /// Writes a fixture file of named records, atomically.
 pub fn write_fixture(path: &Path, records: &BTreeMap<String, Record>) {
     let json = serde_json::to_string_pretty(records).expect("records to JSON");

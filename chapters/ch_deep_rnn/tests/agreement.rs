@@ -92,7 +92,7 @@ mod live {
     use ch_lstm::concise::{concise_lstm, ConciseLstm};
     use d2l::concise::Read;
     use d2l::testkit::agreement::torch::{flat, record, Reader};
-    use d2l::testkit::agreement::{flat_named, write_fixture};
+    use d2l::testkit::agreement::{check_fixture, flat_named};
     use ndarray::Array2;
     use std::collections::BTreeMap;
     use tch::nn::{GRUState, LSTMState};
@@ -216,20 +216,6 @@ mod live {
             .iter()
             .map(|k| (k.to_string(), live_record(k)))
             .collect();
-        if std::env::var_os("D2L_BLESS").is_some() {
-            write_fixture(&fixture_path(), &live);
-        }
-        let committed = read_fixture(&fixture_path());
-        for (key, record) in &live {
-            let stored = committed.get(key).unwrap_or_else(|| {
-                panic!("fixture has no `{key}`: D2L_BLESS=1")
-            });
-            compare(record, stored, d2l::testkit::agreement::FIXTURE_TOL)
-                .unwrap_or_else(|e| {
-                    panic!(
-                    "fixture `{key}` is stale (D2L_BLESS=1 rewrites it): {e}"
-                )
-                });
-        }
+        check_fixture(&fixture_path(), &live);
     }
 }

@@ -90,7 +90,7 @@ mod live {
     use d2l::rnn::Tensors;
     use d2l::testkit::agreement::torch::{flat, record, Reader};
     use d2l::testkit::agreement::{
-        flat_named, sgd_losses, write_fixture, Record,
+        check_fixture, flat_named, sgd_losses, Record,
     };
     use d2l::LanguageModel;
     use std::collections::BTreeMap;
@@ -306,20 +306,6 @@ mod live {
             (key(Variant::ResetAfter).to_string(), record_nn_gru()),
             (key(Variant::ResetBefore).to_string(), record_tch_ops()),
         ]);
-        if std::env::var_os("D2L_BLESS").is_some() {
-            write_fixture(&fixture_path(), &live);
-        }
-        let committed = read_fixture(&fixture_path());
-        for (name, record) in &live {
-            let stored = committed.get(name).unwrap_or_else(|| {
-                panic!("fixture has no `{name}`: rerun with D2L_BLESS=1")
-            });
-            compare(record, stored, d2l::testkit::agreement::FIXTURE_TOL)
-                .unwrap_or_else(|e| {
-                    panic!(
-                    "fixture `{name}` is stale (D2L_BLESS=1 rewrites it): {e}"
-                )
-                });
-        }
+        check_fixture(&fixture_path(), &live);
     }
 }

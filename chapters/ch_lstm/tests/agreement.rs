@@ -60,7 +60,7 @@ mod live {
     use ch_lstm::concise::{concise_lstm, layer, set_layer, ConciseLstm};
     use d2l::concise::Read;
     use d2l::testkit::agreement::torch::{flat, record, Reader};
-    use d2l::testkit::agreement::{flat_named, write_fixture, Record};
+    use d2l::testkit::agreement::{check_fixture, flat_named, Record};
     use std::collections::BTreeMap;
     use tch::nn::LSTMState;
     use tch::{Device, Kind, Tensor};
@@ -114,16 +114,6 @@ mod live {
     #[test]
     fn committed_fixture_is_fresh() {
         let live = BTreeMap::from([(KEY.to_string(), record_nn_lstm())]);
-        if std::env::var_os("D2L_BLESS").is_some() {
-            write_fixture(&fixture_path(), &live);
-        }
-        let committed = read_fixture(&fixture_path());
-        let stored = committed.get(KEY).unwrap_or_else(|| {
-            panic!("fixture has no `{KEY}`: rerun with D2L_BLESS=1")
-        });
-        compare(&live[KEY], stored, d2l::testkit::agreement::FIXTURE_TOL)
-            .unwrap_or_else(|e| {
-                panic!("the fixture is stale (D2L_BLESS=1 rewrites it): {e}")
-            });
+        check_fixture(&fixture_path(), &live);
     }
 }
