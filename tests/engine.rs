@@ -5,7 +5,7 @@
 
 use d2l::fast::{tanh_mut, Backward, Forward, Fused};
 use d2l::rnn::{normal, tanh, Cell, Input};
-use d2l::testkit::paths::{check_paths, Sizes, Tolerance};
+use d2l::testkit::paths::{check_cell, Sizes, Tolerance, F32_SIZES, SMALL};
 use ndarray::{Array1, Array2, NdFloat};
 use rand::Rng;
 
@@ -130,36 +130,22 @@ impl<F: NdFloat> Fused<F> for Rnn {
 }
 // ANCHOR_END: rnn_fused
 
-fn check<F: NdFloat>(sizes: Sizes, tol: Tolerance) {
-    for dense in [false, true] {
-        let cell = Rnn {
-            num_inputs: sizes.inputs,
-            num_hiddens: sizes.hiddens,
-        };
-        let gaps = check_paths::<F, _>(&cell, sizes, dense, 5, tol);
-        // hs twice, final state twice, d_state0, 3 gradients, dx if dense.
-        assert_eq!(gaps.len(), 8 + usize::from(dense));
+fn rnn(s: Sizes) -> Rnn {
+    Rnn {
+        num_inputs: s.inputs,
+        num_hiddens: s.hiddens,
     }
 }
 
+/// hs twice, final state twice, d_state0 and 3 gradients.
+const RESULTS: usize = 8;
+
 #[test]
 fn a_plain_rnn_on_the_engine_matches_its_teaching_loops_in_f64() {
-    let sizes = Sizes {
-        inputs: 6,
-        hiddens: 5,
-        batch: 3,
-        steps: 7,
-    };
-    check::<f64>(sizes, Tolerance::F64);
+    check_cell::<f64, _>(rnn, SMALL, 5, Tolerance::F64, RESULTS);
 }
 
 #[test]
 fn a_plain_rnn_on_the_engine_matches_its_teaching_loops_in_f32() {
-    let sizes = Sizes {
-        inputs: 12,
-        hiddens: 40,
-        batch: 8,
-        steps: 6,
-    };
-    check::<f32>(sizes, Tolerance::F32);
+    check_cell::<f32, _>(rnn, F32_SIZES, 5, Tolerance::F32, RESULTS);
 }

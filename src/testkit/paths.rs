@@ -115,6 +115,23 @@ pub struct Sizes {
     pub steps: usize,
 }
 
+/// Small sizes for the f64 checks.
+pub const SMALL: Sizes = Sizes {
+    inputs: 6,
+    hiddens: 5,
+    batch: 3,
+    steps: 7,
+};
+
+/// Sizes for the f32 checks, where the kernel runs: 40 hidden units are
+/// two of its panels of 16 and 8 columns more.
+pub const F32_SIZES: Sizes = Sizes {
+    inputs: 12,
+    hiddens: 40,
+    batch: 8,
+    steps: 6,
+};
+
 // ANCHOR: paths_tolerance
 /// How far the fast path may be from the teaching path.
 #[derive(Debug, Clone, Copy)]
@@ -201,4 +218,20 @@ pub fn check_paths<F: NdFloat, C: Sequence<F>>(
         );
     }
     gaps
+}
+
+/// [`check_paths`] on token inputs and on dense ones, for a cell made by
+/// `cell` at `sizes`; `results` is how many quantities a token input
+/// gives (a dense one adds the input's gradient).
+pub fn check_cell<F: NdFloat, C: Sequence<F>>(
+    cell: impl Fn(Sizes) -> C,
+    sizes: Sizes,
+    seed: u64,
+    tol: Tolerance,
+    results: usize,
+) {
+    for dense in [false, true] {
+        let gaps = check_paths::<F, _>(&cell(sizes), sizes, dense, seed, tol);
+        assert_eq!(gaps.len(), results + usize::from(dense), "{gaps:?}");
+    }
 }

@@ -3,8 +3,8 @@
 
 use anyhow::{bail, Result};
 use ch_deep_rnn::scratch::{stack, Stack};
-use ch_gru::args::{checkpoint_variant, variant_name, VariantArg};
-use ch_gru::scratch::Gru;
+use ch_gru::args::{checkpoint_variant, variant_name};
+use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use clap::{Args, ValueEnum};
 use d2l::cli::TrainArgs;
@@ -31,7 +31,7 @@ struct DeepTrainArgs {
     /// For `--cell gru`: where the reset gate acts (see ch_gru --help)
     /// [default: reset-before]. `--impl concise` is always reset-after.
     #[arg(long, value_enum)]
-    variant: Option<VariantArg>,
+    variant: Option<Variant>,
 }
 
 /// The most layers `--layers` takes. The fast path runs a stack layer by
@@ -105,7 +105,7 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
     ]);
     match args.cell {
         CellArg::Gru => {
-            let variant = args.variant.unwrap_or_default().variant();
+            let variant = args.variant.unwrap_or(Variant::ResetBefore);
             meta.insert("cell".into(), "gru".into());
             meta.insert("variant".into(), variant_name(variant).into());
             let cell = stack(layers, v, h, |i, h| Gru::new(i, h, variant));

@@ -9,21 +9,8 @@ use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use d2l::fast::Sequence;
 use d2l::rnn::{Cell, Tensors};
-use d2l::testkit::paths::{check_paths, Sizes, Tolerance};
+use d2l::testkit::paths::{check_paths, Sizes, Tolerance, F32_SIZES, SMALL};
 use ndarray::NdFloat;
-
-const SMALL: Sizes = Sizes {
-    inputs: 6,
-    hiddens: 4,
-    batch: 3,
-    steps: 5,
-};
-const F32_SIZES: Sizes = Sizes {
-    inputs: 10,
-    hiddens: 24,
-    batch: 6,
-    steps: 5,
-};
 
 fn check<F: NdFloat, C: Sequence<F>>(cell: Stack<C>, s: Sizes, tol: Tolerance) {
     let gaps = check_paths(&cell, s, false, 3, tol);

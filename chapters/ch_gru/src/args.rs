@@ -5,24 +5,19 @@ use crate::scratch::Variant;
 use anyhow::{bail, Result};
 use d2l::io::checkpoint::Checkpoint;
 
-/// `--variant`: where the reset gate acts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum VariantArg {
-    #[default]
-    ResetBefore,
-    ResetAfter,
-}
+/// `--variant`: where the reset gate acts. Its names are the ones a
+/// checkpoint records, so the flag and the file share one mapping.
+impl clap::ValueEnum for Variant {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Variant::ResetBefore, Variant::ResetAfter]
+    }
 
-impl VariantArg {
-    pub fn variant(self) -> Variant {
-        match self {
-            Self::ResetBefore => Variant::ResetBefore,
-            Self::ResetAfter => Variant::ResetAfter,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(variant_name(*self)))
     }
 }
 
-/// The name a checkpoint records for `v`.
+/// The name of `v` on the command line and in a checkpoint.
 pub fn variant_name(v: Variant) -> &'static str {
     match v {
         Variant::ResetBefore => "reset-before",
@@ -38,11 +33,10 @@ pub fn checkpoint_variant(ck: &Checkpoint) -> Result<Variant> {
              checkpoint has: the file was edited or damaged"
         );
     };
-    match variant {
-        "reset-before" => Ok(Variant::ResetBefore),
-        "reset-after" => Ok(Variant::ResetAfter),
-        other => bail!(
-            "the checkpoint's metadata `variant` is {other:?}, not \
+    match <Variant as clap::ValueEnum>::from_str(variant, false) {
+        Ok(v) => Ok(v),
+        Err(_) => bail!(
+            "the checkpoint's metadata `variant` is {variant:?}, not \
              \"reset-before\" or \"reset-after\": the file was edited or \
              damaged"
         ),

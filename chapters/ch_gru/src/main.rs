@@ -2,8 +2,8 @@
 //! text with a trained one.
 
 use anyhow::Result;
-use ch_gru::args::{checkpoint_variant, variant_name, VariantArg};
-use ch_gru::scratch::Gru;
+use ch_gru::args::{checkpoint_variant, variant_name};
+use ch_gru::scratch::{Gru, Variant};
 use clap::Args;
 use d2l::cli::{self, Command, Impl, Shape, TrainArgs};
 use d2l::model::RnnModel;
@@ -25,8 +25,8 @@ struct GruTrainArgs {
     /// Where the reset gate acts: before the recurrent matrix product
     /// (d2l) or after it (PyTorch, cuDNN). `--impl concise` is always
     /// reset-after.
-    #[arg(long, value_enum, default_value_t)]
-    variant: VariantArg,
+    #[arg(long, value_enum, default_value_t = Variant::ResetBefore)]
+    variant: Variant,
 }
 
 fn main() {
@@ -60,7 +60,7 @@ fn train(args: &GruTrainArgs) -> Result<()> {
     let run = common.prepare(CHAPTER, SHAPE)?;
     let mut rng = StdRng::seed_from_u64(common.seed);
     let vocab_size = run.splits.vocab.len();
-    let variant = args.variant.variant();
+    let variant = args.variant;
     let cell = Gru::new(vocab_size, common.num_hiddens, variant);
     let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
     let meta = BTreeMap::from([

@@ -6,37 +6,21 @@
 //! from f32's ε (`d2l::testkit::paths::Tolerance`).
 
 use ch_lstm::scratch::Lstm;
-use d2l::testkit::paths::{check_paths, Sizes, Tolerance};
+use d2l::testkit::paths::{check_cell, Sizes, Tolerance, F32_SIZES, SMALL};
 
-fn check<F: ndarray::NdFloat>(sizes: Sizes, tol: Tolerance) {
-    for dense in [false, true] {
-        let cell = Lstm::new(sizes.inputs, sizes.hiddens);
-        let gaps = check_paths::<F, _>(&cell, sizes, dense, 11, tol);
-        // hs twice, final H and C twice, d_state0 H and C, 12 gradients,
-        // and dx if dense.
-        assert_eq!(gaps.len(), 20 + usize::from(dense));
-    }
+/// hs twice, final H and C twice, d_state0 H and C, and 12 gradients.
+const RESULTS: usize = 20;
+
+fn lstm(s: Sizes) -> Lstm {
+    Lstm::new(s.inputs, s.hiddens)
 }
 
 #[test]
 fn fast_path_matches_the_teaching_loops_in_f64() {
-    let sizes = Sizes {
-        inputs: 6,
-        hiddens: 5,
-        batch: 3,
-        steps: 7,
-    };
-    check::<f64>(sizes, Tolerance::F64);
+    check_cell::<f64, _>(lstm, SMALL, 11, Tolerance::F64, RESULTS);
 }
 
 #[test]
 fn fast_path_matches_the_teaching_loops_in_f32() {
-    // 40 hidden units: two of the kernel's panels of 16, and 8 more.
-    let sizes = Sizes {
-        inputs: 12,
-        hiddens: 40,
-        batch: 8,
-        steps: 6,
-    };
-    check::<f32>(sizes, Tolerance::F32);
+    check_cell::<f32, _>(lstm, F32_SIZES, 11, Tolerance::F32, RESULTS);
 }
