@@ -11,7 +11,7 @@ pub use generate::{
 };
 pub use run::{
     default_threads, memory_estimate_bytes, peak_rss_mb, result_table,
-    train_and_save, Prepared, Shape,
+    train_and_save, train_scratch, Prepared, Shape,
 };
 
 use crate::data::Sampling;

@@ -1,13 +1,14 @@
 //! `train`: everything checked before the first epoch, the training, and
 //! the run's outputs written all at once.
 
-use super::{Device, Impl, NamedArrays, TrainArgs};
+use super::{scratch_tensors, Device, Impl, NamedArrays, TrainArgs};
 use crate::cli::plot::perplexity_svg;
 use crate::data::{load_splits_time_machine, SeqDataLoader, Splits};
+use crate::fast::Sequence;
 use crate::io::checkpoint::encode;
 use crate::io::console;
 use crate::io::outputs::OutDir;
-use crate::model::LanguageModel;
+use crate::model::{LanguageModel, RnnModel};
 use crate::train::generate::{predict, Decoding};
 use crate::train::{train, History, TrainConfig, TrainError, NUM_PREDS};
 use crate::train::{PREDICT_EVERY, PREFIX};
@@ -217,6 +218,25 @@ fn settings(
         put("path", path.name().to_string());
     }
     s
+}
+
+/// A chapter's `train` for a from-scratch model: the model of `cell` with
+/// d2l's initialisation (from `--seed`), trained and saved with `meta`
+/// (`impl` = `scratch` is added).
+pub fn train_scratch<C: Sequence<f32>>(
+    cell: C,
+    args: &TrainArgs,
+    run: Prepared,
+    title: &str,
+    mut meta: BTreeMap<String, String>,
+) -> Result<()> {
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let vocab_size = run.splits.vocab.len();
+    let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
+    meta.insert("impl".to_string(), "scratch".to_string());
+    let tensors = |m: &RnnModel<f32, C>| scratch_tensors(&m.params, &m.output);
+    train_and_save(&mut model, tensors, args, run, title, meta)?;
+    Ok(())
 }
 
 /// Trains `model`, prints d2l's closing lines, and writes the metrics, the

@@ -2,17 +2,13 @@
 //! or continue a text with a trained one.
 
 use anyhow::{bail, Result};
-use ch_deep_rnn::scratch::{stack, Stack};
+use ch_deep_rnn::scratch::stack;
 use ch_gru::args::{checkpoint_variant, variant_name};
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use clap::{Args, ValueEnum};
 use d2l::cli::TrainArgs;
-use d2l::cli::{self, positive_usize, Command, Impl, Prepared, Shape};
-use d2l::fast::Sequence;
-use d2l::model::RnnModel;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use d2l::cli::{self, positive_usize, Command, Impl, Shape};
 use std::collections::BTreeMap;
 
 const CHAPTER: &str = "ch_deep_rnn";
@@ -101,7 +97,6 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
     let mut meta = BTreeMap::from([
         ("model".to_string(), "deep".to_string()),
         ("layers".to_string(), layers.to_string()),
-        ("impl".to_string(), "scratch".to_string()),
     ]);
     match args.cell {
         CellArg::Gru => {
@@ -109,36 +104,15 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
             meta.insert("cell".into(), "gru".into());
             meta.insert("variant".into(), variant_name(variant).into());
             let cell = stack(layers, v, h, |i, h| Gru::new(i, h, variant));
-            train_stack(cell, v, common, run, meta, "deep GRU from scratch")
+            cli::train_scratch(cell, common, run, "deep GRU from scratch", meta)
         }
         CellArg::Lstm => {
             meta.insert("cell".into(), "lstm".into());
             let cell = stack(layers, v, h, Lstm::new);
             let title = "deep LSTM from scratch";
-            train_stack(cell, v, common, run, meta, title)
+            cli::train_scratch(cell, common, run, title, meta)
         }
     }
-}
-
-fn train_stack<C: Sequence<f32>>(
-    cell: Stack<C>,
-    vocab_size: usize,
-    args: &TrainArgs,
-    run: Prepared,
-    meta: BTreeMap<String, String>,
-    title: &str,
-) -> Result<()> {
-    let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
-    cli::train_and_save(
-        &mut model,
-        |m| cli::scratch_tensors(&m.params, &m.output),
-        args,
-        run,
-        title,
-        meta,
-    )?;
-    Ok(())
 }
 
 fn generate(args: &cli::GenerateArgs) -> Result<()> {

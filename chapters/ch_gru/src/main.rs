@@ -6,9 +6,6 @@ use ch_gru::args::{checkpoint_variant, variant_name};
 use ch_gru::scratch::{Gru, Variant};
 use clap::Args;
 use d2l::cli::{self, Command, Impl, Shape, TrainArgs};
-use d2l::model::RnnModel;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use std::collections::BTreeMap;
 
 const CHAPTER: &str = "ch_gru";
@@ -58,25 +55,13 @@ fn train(args: &GruTrainArgs) -> Result<()> {
         return train_concise(args);
     }
     let run = common.prepare(CHAPTER, SHAPE)?;
-    let mut rng = StdRng::seed_from_u64(common.seed);
-    let vocab_size = run.splits.vocab.len();
     let variant = args.variant;
-    let cell = Gru::new(vocab_size, common.num_hiddens, variant);
-    let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
+    let cell = Gru::new(run.splits.vocab.len(), common.num_hiddens, variant);
     let meta = BTreeMap::from([
         ("model".to_string(), "gru".to_string()),
         ("variant".to_string(), variant_name(variant).to_string()),
-        ("impl".to_string(), "scratch".to_string()),
     ]);
-    cli::train_and_save(
-        &mut model,
-        |m| cli::scratch_tensors(&m.params, &m.output),
-        common,
-        run,
-        "GRU from scratch",
-        meta,
-    )?;
-    Ok(())
+    cli::train_scratch(cell, common, run, "GRU from scratch", meta)
 }
 
 #[cfg(not(feature = "torch"))]

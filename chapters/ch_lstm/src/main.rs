@@ -4,9 +4,6 @@
 use anyhow::Result;
 use ch_lstm::scratch::Lstm;
 use d2l::cli::{self, Command, Impl, Shape, TrainArgs};
-use d2l::model::RnnModel;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use std::collections::BTreeMap;
 
 const CHAPTER: &str = "ch_lstm";
@@ -41,23 +38,9 @@ fn train(args: &TrainArgs) -> Result<()> {
         return train_concise(args);
     }
     let run = args.prepare(CHAPTER, SHAPE)?;
-    let mut rng = StdRng::seed_from_u64(args.seed);
-    let vocab_size = run.splits.vocab.len();
-    let cell = Lstm::new(vocab_size, args.num_hiddens);
-    let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
-    let meta = BTreeMap::from([
-        ("model".to_string(), "lstm".to_string()),
-        ("impl".to_string(), "scratch".to_string()),
-    ]);
-    cli::train_and_save(
-        &mut model,
-        |m| cli::scratch_tensors(&m.params, &m.output),
-        args,
-        run,
-        "LSTM from scratch",
-        meta,
-    )?;
-    Ok(())
+    let cell = Lstm::new(run.splits.vocab.len(), args.num_hiddens);
+    let meta = BTreeMap::from([("model".to_string(), "lstm".to_string())]);
+    cli::train_scratch(cell, args, run, "LSTM from scratch", meta)
 }
 
 #[cfg(not(feature = "torch"))]
