@@ -5,3 +5,4 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod console;
 pub mod outputs;
+mod swap;

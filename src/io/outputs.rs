@@ -8,6 +8,7 @@
 //! but a run's files: [`OutDir::check`] refuses any other folder before
 //! training starts, so `--out ~/Documents` cannot cost the documents.
 
+use super::swap::{recover, swap};
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
@@ -253,94 +254,6 @@ impl Drop for Staged {
     }
 }
 
-/// Where [`swap`]'s fallback keeps the previous run between its renames:
-/// `.NAME.old` beside the target.
-fn aside_path(target: &Path) -> PathBuf {
-    let mut name = OsString::from(".");
-    name.push(target.file_name().unwrap_or_default());
-    name.push(".old");
-    target.with_file_name(name)
-}
-
-/// After a run killed between the renames of [`swap`]'s fallback: puts
-/// the previous run back if the target is missing, or removes it if the
-/// new run is in place.
-fn recover(target: &Path) {
-    let aside = aside_path(target);
-    if fs::symlink_metadata(&aside).is_err() {
-        return;
-    }
-    match fs::symlink_metadata(target) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let _ = fs::rename(&aside, target);
-        }
-        Ok(_) => {
-            let _ = fs::remove_dir_all(&aside);
-        }
-        Err(_) => {}
-    }
-}
-
-/// Puts `staged` at `target`. Returns whether a previous `target` was
-/// swapped to `staged` (and is for the caller to remove).
-fn swap(staged: &Path, target: &Path) -> io::Result<bool> {
-    match fs::symlink_metadata(target) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            fs::rename(staged, target)?;
-            return Ok(false);
-        }
-        Err(e) => return Err(e),
-        Ok(_) => {}
-    }
-    #[cfg(target_os = "linux")]
-    if std::env::var_os("D2L_NO_EXCHANGE").is_none()
-        && exchange(staged, target).is_ok()
-    {
-        return Ok(true);
-    }
-    // No atomic exchange here (not Linux, or a file system without it):
-    // move the old run aside first. A crash between the renames leaves the
-    // old run whole at `aside`, which the next run's check puts back
-    // ([`recover`]); a failed second rename puts it back at once.
-    let aside = aside_path(target);
-    fs::rename(target, &aside)?;
-    fault_point("swap");
-    if let Err(e) = fs::rename(staged, target) {
-        fs::rename(&aside, target)?;
-        return Err(e);
-    }
-    fs::rename(&aside, staged)?;
-    Ok(true)
-}
-
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| {
-        CString::new(p.as_os_str().as_bytes())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
-    };
-    let (a, b) = (c(a)?, c(b)?);
-    // SAFETY: both paths are valid NUL-terminated strings that outlive
-    // the call; renameat2 only reads them.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_renameat2,
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
 fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     fs::File::open(dir)?.sync_all()?;
@@ -348,7 +261,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Entries of `dir` that a run did not write.
-fn foreign_entries(dir: &Path) -> io::Result<Vec<String>> {
+pub(super) fn foreign_entries(dir: &Path) -> io::Result<Vec<String>> {
     let mut foreign = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
@@ -394,7 +307,7 @@ pub fn process_alive(pid: u32) -> bool {
 /// renames of the swap without an atomic exchange (`swap`, with
 /// `D2L_NO_EXCHANGE` set, as on a file system without it), as a power cut
 /// or `kill -9` would.
-fn fault_point(point: &str) {
+pub(super) fn fault_point(point: &str) {
     #[cfg(unix)]
     if std::env::var("D2L_KILL_AFTER").is_ok_and(|p| p == point) {
         // SAFETY: raising a signal has no preconditions.

@@ -66,17 +66,22 @@ pub fn edited_checkpoints_are_refused(bin: &str, dir: &Path) {
         (
             "vocab control",
             Box::new(set_meta("vocab", "[\"<unk>\",\" \",\"\\u001b[2J\"]")),
-            "not one printable character",
+            "not one printable ASCII character",
         ),
         (
             "vocab right-to-left override",
             Box::new(set_meta("vocab", "[\"<unk>\",\" \",\"\\u202e\"]")),
-            "not one printable character",
+            "not one printable ASCII character",
+        ),
+        (
+            "vocab tag character",
+            Box::new(set_meta("vocab", "[\"<unk>\",\" \",\"\\udb40\\udc41\"]")),
+            "not one printable ASCII character",
         ),
         (
             "vocab zero-width space",
             Box::new(set_meta("vocab", "[\"<unk>\",\" \",\"\\u200b\"]")),
-            "not one printable character",
+            "not one printable ASCII character",
         ),
         (
             // Finite, but so large that the scores overflow to infinity.

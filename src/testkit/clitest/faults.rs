@@ -194,6 +194,46 @@ pub fn outputs_appear_together(bin: &str, dir: &Path) {
     assert_eq!(leftovers(&out), Vec::<String>::new());
 }
 
+/// Defect 4, the recovery of a run killed between the two renames (on a
+/// file system without an atomic exchange) deletes and moves nothing it
+/// did not make: not a user's `.NAME.old` backup, not a file that looks
+/// like its own, and not the previous run when the folder was re-created
+/// by hand in the meantime (the run is refused, and says where the
+/// previous run is).
+pub fn recovery_deletes_nothing(bin: &str, dir: &Path) {
+    let out = dir.join("run");
+    good_run(bin, &out);
+    let backup = dir.join(".run.old");
+    std::fs::create_dir(&backup).unwrap();
+    std::fs::write(backup.join("notes.txt"), b"mine").unwrap();
+    let look_alike = dir.join(".run.swapped-999999999");
+    std::fs::write(&look_alike, b"also mine").unwrap();
+    let args = tiny(&["--seed", "7"], s(&out));
+    let o = run(bin, &args);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert_eq!(snapshot(&backup).len(), 1, "the backup was touched");
+    assert_eq!(std::fs::read(&look_alike).unwrap(), b"also mine");
+    let before = snapshot(&out);
+    let o = run_with(bin, &args, |c| {
+        c.env("D2L_NO_EXCHANGE", "1").env("D2L_KILL_AFTER", "swap");
+    });
+    assert_eq!(o.status.code(), None, "not killed between the renames");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), b"new notes").unwrap();
+    let o = run(bin, &args);
+    fails(&o, 1, &["not a run's"]);
+    assert!(text(&o).1.contains("nothing was lost"), "{}", text(&o).1);
+    let aside = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(".run.swapped-") && e.path() != look_alike
+        })
+        .expect("the previous run, aside");
+    assert_eq!(snapshot(&aside.path()), before, "the previous run changed");
+}
+
 /// Defect 4, Ctrl-C: the first SIGINT (or SIGTERM) stops training with a
 /// clear message and the shell's status for the signal, and the previous
 /// run stays.

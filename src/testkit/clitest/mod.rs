@@ -314,6 +314,11 @@ macro_rules! chapter_fault_tests {
             }
 
             #[test]
+            fn recovery_deletes_nothing() {
+                check(f::recovery_deletes_nothing);
+            }
+
+            #[test]
             fn interrupt_keeps_the_previous_run() {
                 check(f::interrupt_keeps_the_previous_run);
             }
