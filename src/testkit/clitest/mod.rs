@@ -5,6 +5,7 @@
 
 pub mod checkpoints;
 pub mod faults;
+pub mod outputs;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -287,6 +288,7 @@ macro_rules! chapter_fault_tests {
         mod faults {
             use $crate::testkit::clitest::checkpoints as c;
             use $crate::testkit::clitest::faults as f;
+            use $crate::testkit::clitest::outputs as o;
 
             fn check(test: fn(&str, &std::path::Path)) {
                 let dir = tempfile::tempdir().unwrap();
@@ -310,12 +312,12 @@ macro_rules! chapter_fault_tests {
 
             #[test]
             fn outputs_appear_together() {
-                check(f::outputs_appear_together);
+                check(o::outputs_appear_together);
             }
 
             #[test]
             fn recovery_deletes_nothing() {
-                check(f::recovery_deletes_nothing);
+                check(o::recovery_deletes_nothing);
             }
 
             #[test]
@@ -356,7 +358,7 @@ macro_rules! chapter_fault_tests {
             #[test]
             #[cfg(unix)]
             fn odd_output_paths() {
-                check(f::odd_output_paths);
+                check(o::odd_output_paths);
             }
 
             #[test]
