@@ -242,7 +242,17 @@ impl Staged {
                 })
             }
         }
-        sync_dir(&parent).map_err(io_error(&parent))
+        // The run is in place whatever happens now: a failed sync of the
+        // folder only means it might not survive a power cut.
+        if let Err(e) = sync_dir(&parent) {
+            crate::io::console::warn(&format!(
+                "the run is in {}, but syncing {} to disk failed ({e}): it \
+                 might not survive a power cut",
+                target.display(),
+                parent.display()
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -25,40 +25,67 @@ fn aside_prefix(target: &Path) -> OsString {
 }
 
 /// After a run killed between the renames of [`swap`]'s fallback: finds
-/// the previous run it moved aside (a folder of run files named by
-/// [`aside_path`] for a process that no longer runs) and puts it back if
-/// the target is missing. If the target exists, the aside run is left
-/// where it is, with a warning: nothing is deleted that this process did
-/// not make.
+/// the previous run it moved aside (a folder of run files named exactly
+/// as [`aside_path`] names it, for a process that no longer runs) and
+/// puts it back if the target is missing and it is the only one. In
+/// every other case the folders are left where they are, with a warning
+/// naming them: nothing is deleted or moved that might be wanted.
 pub(super) fn recover(target: &Path) {
     let prefix = aside_prefix(target);
-    let prefix = prefix.to_string_lossy();
     let Ok(entries) = fs::read_dir(target.parent().unwrap_or(Path::new("/")))
     else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(prefix.as_ref()) else {
-            continue;
-        };
-        let ours = pid.parse().is_ok_and(|p: u32| !process_alive(p))
-            && entry.file_type().is_ok_and(|t| t.is_dir())
-            && foreign_entries(&entry.path()).is_ok_and(|f| f.is_empty());
-        if !ours {
-            continue;
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| {
+            // Names are compared as bytes, not as lossy text, and the pid
+            // must be spelled as aside_path spells it.
+            let name = entry.file_name();
+            let Some(pid) = strip_prefix(&name, &prefix) else {
+                return false;
+            };
+            let pid = pid.parse::<u32>().ok().filter(|p| p.to_string() == pid);
+            pid.is_some_and(|p| !process_alive(p))
+                && entry.file_type().is_ok_and(|t| t.is_dir())
+                && foreign_entries(&entry.path()).is_ok_and(|f| f.is_empty())
+        })
+        .map(|entry| entry.path())
+        .collect();
+    found.sort();
+    let gone = fs::symlink_metadata(target)
+        .is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
+    if let [only] = found.as_slice() {
+        if gone && fs::rename(only, target).is_ok() {
+            return;
         }
-        let gone = fs::symlink_metadata(target)
-            .is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
-        if !(gone && fs::rename(entry.path(), target).is_ok()) {
-            crate::io::console::warn(&format!(
-                "a run that was killed while replacing {} left the run \
-                 before it at {}: nothing was lost. Remove that folder \
-                 once you no longer need it",
-                target.display(),
-                entry.path().display()
-            ));
-        }
+    }
+    for path in found {
+        crate::io::console::warn(&format!(
+            "{} holds a run that an interrupted run moved aside while \
+             replacing {}; it is left there. Look at it, and remove it once \
+             you no longer need it",
+            path.display(),
+            target.display()
+        ));
+    }
+}
+
+/// `name` without `prefix`, if it starts so, as text.
+fn strip_prefix(
+    name: &std::ffi::OsStr,
+    prefix: &std::ffi::OsStr,
+) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let rest = name.as_bytes().strip_prefix(prefix.as_bytes())?;
+        std::str::from_utf8(rest).ok().map(str::to_string)
+    }
+    #[cfg(not(unix))]
+    {
+        let (name, prefix) = (name.to_str()?, prefix.to_str()?);
+        name.strip_prefix(prefix).map(str::to_string)
     }
 }
 

@@ -86,7 +86,7 @@ pub fn recovery_deletes_nothing(bin: &str, dir: &Path) {
     std::fs::write(out.join("notes.txt"), b"new notes").unwrap();
     let o = run(bin, &args);
     fails(&o, 1, &["not a run's"]);
-    assert!(text(&o).1.contains("nothing was lost"), "{}", text(&o).1);
+    assert!(text(&o).1.contains("it is left there"), "{}", text(&o).1);
     let aside = std::fs::read_dir(dir)
         .unwrap()
         .flatten()
@@ -94,8 +94,28 @@ pub fn recovery_deletes_nothing(bin: &str, dir: &Path) {
             let name = e.file_name().to_string_lossy().into_owned();
             name.starts_with(".run.swapped-") && e.path() != look_alike
         })
-        .expect("the previous run, aside");
-    assert_eq!(snapshot(&aside.path()), before, "the previous run changed");
+        .expect("the previous run, aside")
+        .path();
+    assert_eq!(snapshot(&aside), before, "the previous run changed");
+    // Two runs aside (and a name spelled otherwise than the program
+    // spells it), and no folder: which one to put back is not clear, so
+    // none is; the new run goes into a new folder, and all stay.
+    let copy = |to: &str| {
+        let to = dir.join(to);
+        std::fs::create_dir(&to).unwrap();
+        for (name, bytes) in &before {
+            std::fs::write(to.join(name), bytes).unwrap();
+        }
+        to
+    };
+    let second = copy(".run.swapped-4194305");
+    let odd_pid = copy(".run.swapped-04194306");
+    std::fs::remove_dir_all(&out).unwrap();
+    let o = run(bin, &args);
+    assert!(o.status.success(), "{}", text(&o).1);
+    for kept in [&aside, &second, &odd_pid] {
+        assert_eq!(snapshot(kept), before, "{} changed", kept.display());
+    }
 }
 
 /// Paths a careless user gives as `--out`: a dangling symbolic link is
