@@ -8,7 +8,7 @@
 //! but a run's files: [`OutDir::check`] refuses any other folder before
 //! training starts, so `--out ~/Documents` cannot cost the documents.
 
-use super::swap::{recover, swap};
+use super::swap::{recover, strip_prefix, swap};
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
@@ -144,17 +144,27 @@ impl OutDir {
     /// Removes the staging folders of processes that no longer run.
     fn remove_stale(&self) {
         let prefix = self.staging_prefix();
-        let prefix = prefix.to_string_lossy();
         let Ok(entries) = fs::read_dir(self.parent()) else {
             return;
         };
+        // Only a folder named exactly as `stage` names it (PID-N, both in
+        // plain decimal), for a process that no longer runs, holding
+        // nothing but what a run stages: anything else may be a user's.
+        let decimal =
+            |s: &str| s.parse::<u32>().is_ok_and(|v| v.to_string() == s);
         for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(rest) = name.strip_prefix(prefix.as_ref()) else {
+            let Some(rest) = strip_prefix(&entry.file_name(), &prefix) else {
                 continue;
             };
-            let pid = rest.split('-').next().and_then(|p| p.parse().ok());
-            if pid.is_some_and(|p: u32| !process_alive(p)) {
+            let Some((pid, n)) = rest.split_once('-') else {
+                continue;
+            };
+            let ours = decimal(pid)
+                && decimal(n)
+                && pid.parse().is_ok_and(|p: u32| !process_alive(p))
+                && entry.file_type().is_ok_and(|t| t.is_dir())
+                && only_staged_files(&entry.path());
+            if ours {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
@@ -268,6 +278,18 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     fs::File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+/// Whether `dir` holds only files a run stages (its outputs, and the
+/// empty file that proves a folder writable).
+fn only_staged_files(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().all(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let staged = RUN_FILES.contains(&name.as_str()) || name == "probe";
+            staged && e.file_type().is_ok_and(|t| t.is_file())
+        })
+    })
 }
 
 /// Entries of `dir` that a run did not write.

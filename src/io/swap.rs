@@ -72,7 +72,7 @@ pub(super) fn recover(target: &Path) {
 }
 
 /// `name` without `prefix`, if it starts so, as text.
-fn strip_prefix(
+pub(super) fn strip_prefix(
     name: &std::ffi::OsStr,
     prefix: &std::ffi::OsStr,
 ) -> Option<String> {

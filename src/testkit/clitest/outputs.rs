@@ -72,11 +72,22 @@ pub fn recovery_deletes_nothing(bin: &str, dir: &Path) {
     std::fs::write(backup.join("notes.txt"), b"mine").unwrap();
     let look_alike = dir.join(".run.swapped-999999999");
     std::fs::write(&look_alike, b"also mine").unwrap();
+    // Folders named like staging folders of dead processes, but not as a
+    // run names them or not holding what a run stages: a user's.
+    let staged_notes = dir.join(".run.staged-4194307");
+    std::fs::create_dir(&staged_notes).unwrap();
+    std::fs::write(staged_notes.join("notes.txt"), b"mine").unwrap();
+    let staged_keep = dir.join(".run.staged-4194308-keep");
+    std::fs::create_dir(&staged_keep).unwrap();
+    std::fs::write(staged_keep.join("metrics.json"), b"{}").unwrap();
     let args = tiny(&["--seed", "7"], s(&out));
     let o = run(bin, &args);
     assert!(o.status.success(), "{}", text(&o).1);
     assert_eq!(snapshot(&backup).len(), 1, "the backup was touched");
     assert_eq!(std::fs::read(&look_alike).unwrap(), b"also mine");
+    for kept in [&staged_notes, &staged_keep] {
+        assert_eq!(snapshot(kept).len(), 1, "{} was touched", kept.display());
+    }
     let before = snapshot(&out);
     let o = run_with(bin, &args, |c| {
         c.env("D2L_NO_EXCHANGE", "1").env("D2L_KILL_AFTER", "swap");
