@@ -5,7 +5,7 @@
 
 use crate::data::Batch;
 use crate::model::LanguageModel;
-use crate::rnn::{Output, TorchLayer};
+use crate::rnn::{Output, TorchLayer, TorchLayout};
 use ndarray::{Array, ArrayD, Dimension, Ix1, Ix2};
 use tch::nn::{self, RNN};
 use tch::{Device, Kind, Tensor};
@@ -309,6 +309,22 @@ impl<R> ConciseRnn<R> {
         self.write(&format!("rnn.bias_ih_l{l}"), &t.bias_ih);
         self.write(&format!("rnn.bias_hh_l{l}"), &t.bias_hh);
     }
+
+    // ANCHOR: concise_copy
+    /// Copies layer `l`'s parameters, in our layout, into the model.
+    pub fn set_layer<P: TorchLayout<f64>>(&mut self, l: usize, p: &P) {
+        self.write_layer(l, &p.to_torch());
+    }
+
+    /// Layer `l`'s parameters (or their gradients) in our layout.
+    pub fn layer<P: TorchLayout<f64>>(&self, l: usize, read: Read) -> P {
+        let t = self.read_layer(l, read);
+        match read {
+            Read::Value => P::from_torch(&t),
+            Read::Grad => P::grads_from_torch(&t),
+        }
+    }
+    // ANCHOR_END: concise_copy
 
     /// The output layer in our layout (W_hq is `linear.weight`ᵀ).
     pub fn output(&self, read: Read) -> Output<f64> {

@@ -4,7 +4,7 @@
 //! fast path computes what its teaching loops compute, in f64 and in f32.
 
 use d2l::fast::{tanh_mut, Backward, Forward, Fused};
-use d2l::rnn::{normal, tanh, Cell, Input};
+use d2l::rnn::{normal, tanh, Cell, Hidden, Input};
 use d2l::testkit::paths::{check_cell, Sizes, Tolerance, F32_SIZES, SMALL};
 use ndarray::{Array1, Array2, NdFloat};
 use rand::Rng;
@@ -17,11 +17,8 @@ struct RnnParams<F> {
 }
 d2l::impl_tensors!(RnnParams { w_xh, w_hh, b_h });
 
-#[derive(Debug, Clone)]
-struct RnnState<F> {
-    h: Array2<F>,
-}
-d2l::impl_tensors!(RnnState { h });
+/// A plain RNN carries H alone.
+type RnnState<F> = Hidden<F>;
 
 struct Rnn {
     num_inputs: usize,
@@ -55,14 +52,6 @@ impl<F: NdFloat> Cell<F> for Rnn {
     fn zero_state(&self, batch: usize) -> RnnState<F> {
         let h = Array2::zeros((batch, self.num_hiddens));
         RnnState { h }
-    }
-
-    fn h<'s>(&self, s: &'s RnnState<F>) -> &'s Array2<F> {
-        &s.h
-    }
-
-    fn h_mut<'s>(&self, s: &'s mut RnnState<F>) -> &'s mut Array2<F> {
-        &mut s.h
     }
 
     fn step(

@@ -1,10 +1,14 @@
 //! The command line every chapter shares: `train` (the default) and
 //! `generate`, with d2l's hyper-parameters as flags, and what a run writes.
 
+#[cfg(feature = "torch")]
+mod concise;
 mod generate;
 pub mod plot;
 mod run;
 
+#[cfg(feature = "torch")]
+pub use concise::{train_concise, BuildConcise, Layers};
 pub use generate::{
     check_vocab_token, checkpoint_layers, checkpoint_path, checkpoint_usize,
     checkpoint_vocab, generate_and_print, generate_scratch, open_checkpoint,

@@ -6,7 +6,7 @@ use crate::data::Batch;
 use crate::fast::Sequence;
 use crate::rnn::{
     backward_seq, forward_seq, norm_sq, scale, sgd, softmax_cross_entropy,
-    zero, Cell, Input, Output, Seq, Tensors,
+    zero, Cell, Input, Output, Seq, State, Tensors,
 };
 use ndarray::{Array2, ArrayView2, NdFloat};
 use rand::Rng;
@@ -216,7 +216,7 @@ impl<F: NdFloat, C: Sequence<F>> LanguageModel for RnnModel<F, C> {
         let x = Input::Tokens(&[token]);
         let (next, _) = self.cell.step(&self.params, &x, state);
         *state = next;
-        let logits = self.output.forward(self.cell.h(state));
+        let logits = self.output.forward(state.h());
         logits
             .iter()
             .map(|v| v.to_f32().unwrap_or(f32::NAN))

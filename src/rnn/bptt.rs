@@ -1,7 +1,7 @@
 //! The loops over time: any cell forward over a sequence, and backward
 //! through time.
 
-use super::cell::Cell;
+use super::cell::{Cell, State};
 use super::input::Input;
 use ndarray::{Array2, ArrayView2, NdFloat};
 
@@ -26,7 +26,7 @@ pub fn forward_seq<F: NdFloat, C: Cell<F>>(
     for (t, x) in xs.iter().enumerate() {
         let (next, cache) = cell.step(p, x, state);
         hs.slice_mut(ndarray::s![t * batch..(t + 1) * batch, ..])
-            .assign(cell.h(&next));
+            .assign(next.h());
         *state = next;
         caches.push(cache);
     }
@@ -54,7 +54,7 @@ pub fn backward_seq<F: NdFloat, C: Cell<F>>(
     let mut d_next = cell.zero_state(batch);
     let mut dxs = vec![None; xs.len()];
     for t in (0..xs.len()).rev() {
-        *cell.h_mut(&mut d_next) +=
+        *d_next.h_mut() +=
             &dhs.slice(ndarray::s![t * batch..(t + 1) * batch, ..]);
         let (d_prev, dx) =
             cell.step_backward(p, &xs[t], &caches[t], &d_next, grads);

@@ -1,8 +1,10 @@
 //! The [`Cell`] trait that GRU and LSTM cells implement: one time step
-//! forward, and the same step backward.
+//! forward, and the same step backward; and the [`State`] a cell carries
+//! from one step to the next.
 
 use super::input::Input;
 use super::tensors::Tensors;
+use crate::impl_tensors;
 use ndarray::{Array2, NdFloat};
 use rand::Rng;
 
@@ -17,7 +19,7 @@ pub trait Cell<F: NdFloat>: Sync {
     type Params: Tensors<F> + Send + Sync;
     /// The state passed from one step to the next; its gradient has the
     /// same type.
-    type State: Tensors<F> + Send;
+    type State: State<F>;
     /// What the forward step keeps for the backward step.
     type Cache;
 
@@ -28,12 +30,6 @@ pub trait Cell<F: NdFloat>: Sync {
 
     /// The all-zero state for `batch_size` sequences.
     fn zero_state(&self, batch_size: usize) -> Self::State;
-
-    /// The hidden state H, which the output layer (or the next layer) reads.
-    fn h<'s>(&self, state: &'s Self::State) -> &'s Array2<F>;
-
-    /// Mutable access to H, where the gradient from above is added.
-    fn h_mut<'s>(&self, state: &'s mut Self::State) -> &'s mut Array2<F>;
 
     /// One step: (X_t, state_{t−1}) → (state_t, cache).
     fn step(
@@ -57,3 +53,42 @@ pub trait Cell<F: NdFloat>: Sync {
     ) -> (Self::State, Option<Array2<F>>);
 }
 // ANCHOR_END: cell
+
+// ANCHOR: state
+/// What a cell carries from one step to the next: the hidden state H,
+/// which the output layer (or the next layer up) reads, and whatever else
+/// the cell keeps to itself (an LSTM's memory C).
+pub trait State<F: NdFloat>: Tensors<F> + Send {
+    /// H, `(batch, hiddens)`.
+    fn h(&self) -> &Array2<F>;
+    /// H, mutably: where the gradient from above is added.
+    fn h_mut(&mut self) -> &mut Array2<F>;
+}
+
+/// The state of a cell that carries H alone: a GRU, a plain RNN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hidden<F> {
+    /// `(batch, hiddens)`
+    pub h: Array2<F>,
+}
+impl_tensors!(Hidden { h });
+
+impl<F: NdFloat> State<F> for Hidden<F> {
+    fn h(&self) -> &Array2<F> {
+        &self.h
+    }
+    fn h_mut(&mut self) -> &mut Array2<F> {
+        &mut self.h
+    }
+}
+
+/// A stack's state, one per layer: H is the top layer's.
+impl<F: NdFloat, S: State<F>> State<F> for Vec<S> {
+    fn h(&self) -> &Array2<F> {
+        self.last().expect("one state per layer").h()
+    }
+    fn h_mut(&mut self) -> &mut Array2<F> {
+        self.last_mut().expect("one state per layer").h_mut()
+    }
+}
+// ANCHOR_END: state

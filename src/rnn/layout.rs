@@ -12,23 +12,19 @@ pub fn fuse_t<F: NdFloat>(ws: &[&Array2<F>]) -> Array2<F> {
     ndarray::concatenate(Axis(0), &ts).expect("gate weights of one shape")
 }
 
-/// The inverse of [`fuse_t`]: the `gates` per-gate `(inputs, hiddens)`
-/// weights of a fused `(gates · hiddens, inputs)` matrix.
-pub fn split_t<F: NdFloat>(fused: &Array2<F>, gates: usize) -> Vec<Array2<F>> {
-    assert_eq!(
-        fused.nrows() % gates,
-        0,
-        "rows must split into {gates} gates"
-    );
-    let h = fused.nrows() / gates;
-    (0..gates)
-        .map(|k| {
-            fused
-                .slice(ndarray::s![k * h..(k + 1) * h, ..])
-                .t()
-                .to_owned()
-        })
-        .collect()
+/// The inverse of [`fuse_t`]: the `G` per-gate `(inputs, hiddens)`
+/// weights of a fused `(G · hiddens, inputs)` matrix.
+pub fn split_t<F: NdFloat, const G: usize>(
+    fused: &Array2<F>,
+) -> [Array2<F>; G] {
+    assert_eq!(fused.nrows() % G, 0, "rows must split into {G} gates");
+    let h = fused.nrows() / G;
+    std::array::from_fn(|k| {
+        fused
+            .slice(ndarray::s![k * h..(k + 1) * h, ..])
+            .t()
+            .to_owned()
+    })
 }
 // ANCHOR_END: fuse_t
 
@@ -54,18 +50,28 @@ pub fn fuse_bias<F: NdFloat>(bs: &[&Array1<F>]) -> Array1<F> {
     ndarray::concatenate(Axis(0), &views).expect("biases of one length")
 }
 
-/// The inverse of [`fuse_bias`].
-pub fn split_bias<F: NdFloat>(
+/// The inverse of [`fuse_bias`]: `G` per-gate biases.
+pub fn split_bias<F: NdFloat, const G: usize>(
     fused: &Array1<F>,
-    gates: usize,
-) -> Vec<Array1<F>> {
-    assert_eq!(
-        fused.len() % gates,
-        0,
-        "length must split into {gates} gates"
-    );
-    let h = fused.len() / gates;
-    (0..gates)
-        .map(|k| fused.slice(ndarray::s![k * h..(k + 1) * h]).to_owned())
-        .collect()
+) -> [Array1<F>; G] {
+    assert_eq!(fused.len() % G, 0, "length must split into {G} gates");
+    let h = fused.len() / G;
+    std::array::from_fn(|k| {
+        fused.slice(ndarray::s![k * h..(k + 1) * h]).to_owned()
+    })
 }
+
+// ANCHOR: torch_layout
+/// A cell's parameters, converted to PyTorch's layout and back: what the
+/// concise models copy in and out, one layer at a time.
+pub trait TorchLayout<F>: Sized {
+    /// These parameters in PyTorch's layout.
+    fn to_torch(&self) -> TorchLayer<F>;
+    /// PyTorch's parameters in ours.
+    fn from_torch(t: &TorchLayer<F>) -> Self;
+    /// PyTorch's gradients in ours. Where one of our biases is the sum of
+    /// PyTorch's two, its gradient is the gradient of either one, not
+    /// their sum.
+    fn grads_from_torch(g: &TorchLayer<F>) -> Self;
+}
+// ANCHOR_END: torch_layout

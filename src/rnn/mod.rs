@@ -17,9 +17,11 @@ pub mod output;
 pub mod tensors;
 
 pub use bptt::{backward_seq, forward_seq};
-pub use cell::Cell;
+pub use cell::{Cell, Hidden, State};
 pub use input::{Input, Seq};
-pub use layout::{fuse_bias, fuse_t, split_bias, split_t, TorchLayer};
+pub use layout::{
+    fuse_bias, fuse_t, split_bias, split_t, TorchLayer, TorchLayout,
+};
 pub use loss::softmax_cross_entropy;
 pub use ops::{normal, sigmoid, tanh};
 pub use output::Output;

@@ -4,11 +4,11 @@
 
 use anyhow::Result;
 use ch_gru::concise::concise_gru;
+use ch_gru::scratch::GruParams;
 use ch_lstm::concise::concise_lstm;
-use d2l::cli::{self, Prepared, TrainArgs};
-use d2l::concise::Read;
+use ch_lstm::scratch::LstmParams;
+use d2l::cli::{self, Layers, Prepared, TrainArgs};
 use std::collections::BTreeMap;
-use tch::Kind;
 
 /// Which tch layer to stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,51 +27,37 @@ pub fn train_cli(
     layers: usize,
     run: Prepared,
 ) -> Result<()> {
-    let device = args.device.tch()?;
-    tch::manual_seed(args.seed as i64);
-    let (v, h) = (run.splits.vocab.len(), args.num_hiddens);
     let mut meta = BTreeMap::from([
         ("model".to_string(), "deep".to_string()),
         ("layers".to_string(), layers.to_string()),
-        ("impl".to_string(), "concise".to_string()),
     ]);
+    let stack = Layers::Stack(layers);
     match cell {
         CellKind::Gru => {
             meta.insert("cell".into(), "gru".into());
             meta.insert("variant".into(), "reset-after".into());
-            let mut model = concise_gru(v, h, layers, device, Kind::Float);
-            cli::train_and_save(
-                &mut model,
-                |m| {
-                    let p: Vec<_> = (0..layers)
-                        .map(|l| ch_gru::concise::layer(m, l, Read::Value))
-                        .collect();
-                    cli::scratch_tensors(&p, &m.output(Read::Value))
-                },
+            let title = "deep GRU on tch";
+            cli::train_concise::<_, GruParams<f64>>(
+                concise_gru,
+                stack,
                 args,
                 run,
-                "deep GRU on tch",
+                title,
                 meta,
-            )?;
+            )
         }
         CellKind::Lstm => {
             meta.insert("cell".into(), "lstm".into());
-            let mut model = concise_lstm(v, h, layers, device, Kind::Float);
-            cli::train_and_save(
-                &mut model,
-                |m| {
-                    let p: Vec<_> = (0..layers)
-                        .map(|l| ch_lstm::concise::layer(m, l, Read::Value))
-                        .collect();
-                    cli::scratch_tensors(&p, &m.output(Read::Value))
-                },
+            let title = "deep LSTM on tch";
+            cli::train_concise::<_, LstmParams<f64>>(
+                concise_lstm,
+                stack,
                 args,
                 run,
-                "deep LSTM on tch",
+                title,
                 meta,
-            )?;
+            )
         }
     }
-    Ok(())
 }
 // ANCHOR_END: concise_deep

@@ -3,7 +3,7 @@
 //! layer. A stack of cells is itself a cell, so the loops over time, the
 //! output layer and the training loop are the ones every model uses.
 
-use d2l::rnn::{Cell, Input};
+use d2l::rnn::{Cell, Input, State};
 use ndarray::{Array2, NdFloat};
 use rand::Rng;
 
@@ -54,15 +54,6 @@ impl<F: NdFloat, C: Cell<F>> Cell<F> for Stack<C> {
             .collect()
     }
 
-    fn h<'s>(&self, state: &'s Vec<C::State>) -> &'s Array2<F> {
-        self.top().h(state.last().expect("one state per layer"))
-    }
-
-    fn h_mut<'s>(&self, state: &'s mut Vec<C::State>) -> &'s mut Array2<F> {
-        self.top()
-            .h_mut(state.last_mut().expect("one state per layer"))
-    }
-
     // ANCHOR: stack_step
     /// H_t^(l) = f_l(H_t^(l−1), H_{t−1}^(l)), with H_t^(0) = X_t.
     fn step(
@@ -80,7 +71,7 @@ impl<F: NdFloat, C: Cell<F>> Cell<F> for Stack<C> {
                 Some(h) => Input::Dense(h.view()),
             };
             let (s, cache) = cell.step(&p[l], &input, &state[l]);
-            let h = cell.h(&s).clone();
+            let h = s.h().clone();
             caches.push(LayerCache {
                 cache,
                 input: below.replace(h),
@@ -109,7 +100,7 @@ impl<F: NdFloat, C: Cell<F>> Cell<F> for Stack<C> {
         for (l, cell) in self.layers.iter().enumerate().rev() {
             let mut d = d_state[l].clone();
             if let Some(dx) = from_above.take() {
-                *cell.h_mut(&mut d) += &dx;
+                *d.h_mut() += &dx;
             }
             let input = match &cache[l].input {
                 None => x.reborrow(),

@@ -89,7 +89,9 @@ fn stacks_match_recorded_multi_layer_tch() {
 mod live {
     use super::*;
     use ch_gru::concise::{concise_gru, ConciseGru};
+    use ch_gru::scratch::GruParams;
     use ch_lstm::concise::{concise_lstm, ConciseLstm};
+    use ch_lstm::scratch::LstmParams;
     use d2l::concise::Read;
     use d2l::testkit::agreement::torch::{flat, record, Reader};
     use d2l::testkit::agreement::{check_fixture, flat_named};
@@ -112,7 +114,7 @@ mod live {
         let (m, _) = gru(L);
         let mut c = concise_gru(VOCAB, HIDDENS, L, Device::Cpu, Kind::Double);
         for (l, p) in m.params.iter().enumerate() {
-            ch_gru::concise::set_layer(&mut c, l, p);
+            c.set_layer(l, p);
         }
         c.set_output(&m.output);
         c
@@ -131,7 +133,7 @@ mod live {
             final_state: |s| per_layer(&s.0, "h"),
             grads: |m| {
                 let p: Vec<_> = (0..L)
-                    .map(|l| ch_gru::concise::layer(m, l, Read::Grad))
+                    .map(|l| m.layer::<GruParams<f64>>(l, Read::Grad))
                     .collect();
                 let mut g = flat_named("cell.", &p);
                 g.extend(flat_named("output.", &m.output(Read::Grad)));
@@ -147,7 +149,7 @@ mod live {
         let (m, _) = lstm(L);
         let mut c = concise_lstm(VOCAB, HIDDENS, L, Device::Cpu, Kind::Double);
         for (l, p) in m.params.iter().enumerate() {
-            ch_lstm::concise::set_layer(&mut c, l, p);
+            c.set_layer(l, p);
         }
         c.set_output(&m.output);
         c
@@ -178,7 +180,7 @@ mod live {
             },
             grads: |m| {
                 let p: Vec<_> = (0..L)
-                    .map(|l| ch_lstm::concise::layer(m, l, Read::Grad))
+                    .map(|l| m.layer::<LstmParams<f64>>(l, Read::Grad))
                     .collect();
                 let mut g = flat_named("cell.", &p);
                 g.extend(flat_named("output.", &m.output(Read::Grad)));

@@ -18,58 +18,53 @@
 //! PyTorch's GRU compute d2l's reset-before one.
 
 use crate::scratch::GruParams;
+use d2l::rnn::TorchLayout;
 use d2l::rnn::{fuse_bias, fuse_t, split_bias, split_t, TorchLayer};
 use ndarray::{Array1, NdFloat};
 
-/// One GRU layer in PyTorch's layout: gates r, z, n.
-pub type TorchGru<F> = TorchLayer<F>;
-
 // ANCHOR: to_torch
-/// Our parameters in PyTorch's layout. The r and z biases go to `bias_ih`
-/// and their `bias_hh` halves are zero.
-pub fn to_torch<F: NdFloat>(p: &GruParams<F>) -> TorchGru<F> {
-    let zero = Array1::zeros(p.b_h.len());
-    TorchGru {
-        weight_ih: fuse_t(&[&p.w_xr, &p.w_xz, &p.w_xh]),
-        weight_hh: fuse_t(&[&p.w_hr, &p.w_hz, &p.w_hh]),
-        bias_ih: fuse_bias(&[&p.b_r, &p.b_z, &p.b_h]),
-        bias_hh: fuse_bias(&[&zero, &zero, &p.b_hh]),
+impl<F: NdFloat> TorchLayout<F> for GruParams<F> {
+    /// Our parameters in PyTorch's layout (gates r, z, n). The r and z
+    /// biases go to `bias_ih`, and their `bias_hh` halves are zero.
+    fn to_torch(&self) -> TorchLayer<F> {
+        let zero = Array1::zeros(self.b_h.len());
+        TorchLayer {
+            weight_ih: fuse_t(&[&self.w_xr, &self.w_xz, &self.w_xh]),
+            weight_hh: fuse_t(&[&self.w_hr, &self.w_hz, &self.w_hh]),
+            bias_ih: fuse_bias(&[&self.b_r, &self.b_z, &self.b_h]),
+            bias_hh: fuse_bias(&[&zero, &zero, &self.b_hh]),
+        }
     }
-}
 
-/// PyTorch's parameters in our layout: b_r = b_ir + b_hr, b_z = b_iz +
-/// b_hz, b_h = b_in, b_hh = b_hn.
-pub fn from_torch<F: NdFloat>(t: &TorchGru<F>) -> GruParams<F> {
-    let [w_xr, w_xz, w_xh] = gates(split_t(&t.weight_ih, 3));
-    let [w_hr, w_hz, w_hh] = gates(split_t(&t.weight_hh, 3));
-    let [b_ir, b_iz, b_in] = gates(split_bias(&t.bias_ih, 3));
-    let [b_hr, b_hz, b_hn] = gates(split_bias(&t.bias_hh, 3));
-    GruParams {
-        w_xz,
-        w_hz,
-        b_z: b_iz + b_hz,
-        w_xr,
-        w_hr,
-        b_r: b_ir + b_hr,
-        w_xh,
-        w_hh,
-        b_h: b_in,
-        b_hh: b_hn,
+    /// PyTorch's parameters in our layout: b_r = b_ir + b_hr, b_z = b_iz
+    /// + b_hz, b_h = b_in, b_hh = b_hn.
+    fn from_torch(t: &TorchLayer<F>) -> Self {
+        let [w_xr, w_xz, w_xh] = split_t(&t.weight_ih);
+        let [w_hr, w_hz, w_hh] = split_t(&t.weight_hh);
+        let [b_ir, b_iz, b_in] = split_bias(&t.bias_ih);
+        let [b_hr, b_hz, b_hn] = split_bias(&t.bias_hh);
+        GruParams {
+            w_xz,
+            w_hz,
+            b_z: b_iz + b_hz,
+            w_xr,
+            w_hr,
+            b_r: b_ir + b_hr,
+            w_xh,
+            w_hh,
+            b_h: b_in,
+            b_hh: b_hn,
+        }
+    }
+
+    /// PyTorch's gradients in our layout. Since b_r = b_ir + b_hr, the
+    /// loss has the same gradient with respect to all three; so with b_z.
+    fn grads_from_torch(g: &TorchLayer<F>) -> Self {
+        let mut p = Self::from_torch(g);
+        let [b_ir, b_iz, _] = split_bias(&g.bias_ih);
+        p.b_r = b_ir;
+        p.b_z = b_iz;
+        p
     }
 }
 // ANCHOR_END: to_torch
-
-/// PyTorch's gradients in our layout. Since b_r = b_ir + b_hr, the loss
-/// has the same gradient with respect to all three; so with b_z.
-pub fn grads_from_torch<F: NdFloat>(g: &TorchGru<F>) -> GruParams<F> {
-    let mut p = from_torch(g);
-    let [b_ir, b_iz, _] = gates(split_bias(&g.bias_ih, 3));
-    p.b_r = b_ir;
-    p.b_z = b_iz;
-    p
-}
-
-fn gates<T>(v: Vec<T>) -> [T; 3] {
-    v.try_into()
-        .unwrap_or_else(|_| panic!("a GRU has exactly three gates"))
-}

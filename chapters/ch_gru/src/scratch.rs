@@ -2,7 +2,7 @@
 //! backward, side by side. The loops over time, the output layer and the
 //! training loop are shared by every cell (`d2l::rnn`, `d2l::train`).
 
-use d2l::rnn::{normal, sigmoid, tanh, Cell, Input};
+use d2l::rnn::{normal, sigmoid, tanh, Cell, Hidden, Input};
 use ndarray::{Array1, Array2, NdFloat};
 use rand::Rng;
 
@@ -72,13 +72,8 @@ impl<F: NdFloat> GruParams<F> {
 }
 // ANCHOR_END: gru_params
 
-/// The GRU's state is its hidden state alone.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GruState<F> {
-    /// `(batch, hiddens)`
-    pub h: Array2<F>,
-}
-d2l::impl_tensors!(GruState { h });
+/// The GRU's state is its hidden state alone, `(batch, hiddens)`.
+pub type GruState<F> = Hidden<F>;
 
 // ANCHOR: gru_cache
 /// What the backward step needs from the forward step. Gates are kept
@@ -251,14 +246,6 @@ impl<F: NdFloat> Cell<F> for Gru {
         GruState {
             h: Array2::zeros((batch_size, self.num_hiddens)),
         }
-    }
-
-    fn h<'s>(&self, state: &'s GruState<F>) -> &'s Array2<F> {
-        &state.h
-    }
-
-    fn h_mut<'s>(&self, state: &'s mut GruState<F>) -> &'s mut Array2<F> {
-        &mut state.h
     }
 
     fn step(

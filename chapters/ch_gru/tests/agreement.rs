@@ -84,7 +84,8 @@ fn reset_before_matches_recorded_tch_ops() {
 #[cfg(feature = "torch")]
 mod live {
     use super::*;
-    use ch_gru::concise::{concise_gru, layer, set_layer, ConciseGru};
+    use ch_gru::concise::{concise_gru, ConciseGru};
+    use ch_gru::scratch::GruParams;
     use d2l::concise::{cross_entropy, grad, Read};
     use d2l::data::Batch;
     use d2l::rnn::Tensors;
@@ -104,7 +105,7 @@ mod live {
     fn concise() -> ConciseGru {
         let (model, _) = scratch(Variant::ResetAfter);
         let mut c = concise_gru(VOCAB, HIDDENS, 1, Device::Cpu, Kind::Double);
-        set_layer(&mut c, 0, &model.params);
+        c.set_layer(0, &model.params);
         c.set_output(&model.output);
         c
     }
@@ -122,7 +123,10 @@ mod live {
                 BTreeMap::from([("h".to_string(), flat(&s.0))])
             },
             grads: |m: &ConciseGru| {
-                let mut g = flat_named("cell.", &layer(m, 0, Read::Grad));
+                let mut g = flat_named(
+                    "cell.",
+                    &m.layer::<GruParams<f64>>(0, Read::Grad),
+                );
                 g.extend(flat_named("output.", &m.output(Read::Grad)));
                 g
             },

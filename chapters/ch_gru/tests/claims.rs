@@ -1,8 +1,8 @@
 //! What the chapter's text claims about the GRU, as tests.
 
-use ch_gru::layout::{from_torch, grads_from_torch, to_torch};
 use ch_gru::scratch::{gru_step, GruParams, Variant};
 use d2l::rnn::Input;
+use d2l::rnn::TorchLayout;
 use d2l::testkit::gradcheck::randomize;
 use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
@@ -101,7 +101,7 @@ fn one_hot_times_w_is_the_row_lookup() {
 #[test]
 fn torch_layout_round_trips_and_has_pytorch_shapes() {
     let p = params(0.5, 11);
-    let t = to_torch(&p);
+    let t = p.to_torch();
     assert_eq!(t.weight_ih.dim(), (3 * HIDDENS, VOCAB));
     assert_eq!(t.weight_hh.dim(), (3 * HIDDENS, HIDDENS));
     assert_eq!(
@@ -112,22 +112,22 @@ fn torch_layout_round_trips_and_has_pytorch_shapes() {
     assert_eq!(t.weight_ih.row(2), p.w_xr.column(2));
     assert_eq!(t.weight_ih.row(HIDDENS + 1), p.w_xz.column(1));
     assert_eq!(t.weight_hh.row(2 * HIDDENS), p.w_hh.column(0));
-    assert_eq!(from_torch(&t), p);
+    assert_eq!(GruParams::from_torch(&t), p);
 }
 
 #[test]
 fn torch_biases_of_r_and_z_add_up() {
     let p = params(0.5, 12);
-    let mut t = to_torch(&p);
+    let mut t = p.to_torch();
     // Move 0.25 from b_ir to b_hr: the same model.
     for k in 0..HIDDENS {
         t.bias_ih[k] -= 0.25;
         t.bias_hh[k] += 0.25;
     }
-    let back = from_torch(&t);
+    let back = GruParams::from_torch(&t);
     let gap = (&back.b_r - &p.b_r).mapv(f64::abs).sum();
     assert!(gap < 1e-12);
     // A gradient reaches b_ir and b_hr alike, and that is ∂L/∂b_r.
-    let g = grads_from_torch(&t);
+    let g = GruParams::grads_from_torch(&t);
     assert_eq!(g.b_r, t.bias_ih.slice(ndarray::s![..HIDDENS]));
 }

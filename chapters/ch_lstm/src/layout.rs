@@ -13,58 +13,54 @@
 //! These are exactly our equations: b_i = b_ii + b_hi, and so on.
 
 use crate::scratch::LstmParams;
+use d2l::rnn::TorchLayout;
 use d2l::rnn::{fuse_bias, fuse_t, split_bias, split_t, TorchLayer};
 use ndarray::{Array1, NdFloat};
 
-/// One LSTM layer in PyTorch's layout: blocks i, f, g, o.
-pub type TorchLstm<F> = TorchLayer<F>;
-
 // ANCHOR: to_torch
-/// Our parameters in PyTorch's layout; the biases go to `bias_ih`, and
-/// `bias_hh` is zero.
-pub fn to_torch<F: NdFloat>(p: &LstmParams<F>) -> TorchLstm<F> {
-    TorchLstm {
-        weight_ih: fuse_t(&[&p.w_xi, &p.w_xf, &p.w_xc, &p.w_xo]),
-        weight_hh: fuse_t(&[&p.w_hi, &p.w_hf, &p.w_hc, &p.w_ho]),
-        bias_ih: fuse_bias(&[&p.b_i, &p.b_f, &p.b_c, &p.b_o]),
-        bias_hh: Array1::zeros(4 * p.b_i.len()),
+impl<F: NdFloat> TorchLayout<F> for LstmParams<F> {
+    /// Our parameters in PyTorch's layout (blocks i, f, g, o); the biases
+    /// go to `bias_ih`, and `bias_hh` is zero.
+    fn to_torch(&self) -> TorchLayer<F> {
+        let p = self;
+        TorchLayer {
+            weight_ih: fuse_t(&[&p.w_xi, &p.w_xf, &p.w_xc, &p.w_xo]),
+            weight_hh: fuse_t(&[&p.w_hi, &p.w_hf, &p.w_hc, &p.w_ho]),
+            bias_ih: fuse_bias(&[&p.b_i, &p.b_f, &p.b_c, &p.b_o]),
+            bias_hh: Array1::zeros(4 * p.b_i.len()),
+        }
     }
-}
 
-/// PyTorch's parameters in our layout: each bias is the sum of the two.
-pub fn from_torch<F: NdFloat>(t: &TorchLstm<F>) -> LstmParams<F> {
-    let [w_xi, w_xf, w_xc, w_xo] = blocks(split_t(&t.weight_ih, 4));
-    let [w_hi, w_hf, w_hc, w_ho] = blocks(split_t(&t.weight_hh, 4));
-    let [b_i, b_f, b_c, b_o] =
-        blocks(split_bias(&(&t.bias_ih + &t.bias_hh), 4));
-    LstmParams {
-        w_xi,
-        w_hi,
-        b_i,
-        w_xf,
-        w_hf,
-        b_f,
-        w_xo,
-        w_ho,
-        b_o,
-        w_xc,
-        w_hc,
-        b_c,
+    /// PyTorch's parameters in our layout: each bias is the sum of the
+    /// two.
+    fn from_torch(t: &TorchLayer<F>) -> Self {
+        let [w_xi, w_xf, w_xc, w_xo] = split_t(&t.weight_ih);
+        let [w_hi, w_hf, w_hc, w_ho] = split_t(&t.weight_hh);
+        let [b_i, b_f, b_c, b_o] = split_bias(&(&t.bias_ih + &t.bias_hh));
+        LstmParams {
+            w_xi,
+            w_hi,
+            b_i,
+            w_xf,
+            w_hf,
+            b_f,
+            w_xo,
+            w_ho,
+            b_o,
+            w_xc,
+            w_hc,
+            b_c,
+        }
+    }
+
+    /// PyTorch's gradients in our layout. A bias that is the sum of two
+    /// gets the gradient of either one, not their sum.
+    fn grads_from_torch(g: &TorchLayer<F>) -> Self {
+        let ih_only = TorchLayer {
+            bias_hh: Array1::zeros(g.bias_hh.len()),
+            ..g.clone()
+        };
+        Self::from_torch(&ih_only)
     }
 }
 // ANCHOR_END: to_torch
-
-/// PyTorch's gradients in our layout. A bias that is the sum of two gets
-/// the gradient of either one, not their sum.
-pub fn grads_from_torch<F: NdFloat>(g: &TorchLstm<F>) -> LstmParams<F> {
-    let ih_only = TorchLstm {
-        bias_hh: Array1::zeros(g.bias_hh.len()),
-        ..g.clone()
-    };
-    from_torch(&ih_only)
-}
-
-fn blocks<T>(v: Vec<T>) -> [T; 4] {
-    v.try_into()
-        .unwrap_or_else(|_| panic!("an LSTM has exactly four blocks"))
-}

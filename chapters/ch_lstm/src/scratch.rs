@@ -2,7 +2,7 @@
 //! backward, side by side. The loops over time, the output layer and the
 //! training loop are the ones the GRU uses (`d2l::rnn`, `d2l::train`).
 
-use d2l::rnn::{normal, sigmoid, tanh, Cell, Input};
+use d2l::rnn::{normal, sigmoid, tanh, Cell, Input, State};
 use ndarray::{Array1, Array2, Axis, NdFloat};
 use rand::Rng;
 
@@ -89,6 +89,15 @@ pub struct LstmState<F> {
     pub c: Array2<F>,
 }
 d2l::impl_tensors!(LstmState { h, c });
+
+impl<F: NdFloat> State<F> for LstmState<F> {
+    fn h(&self) -> &Array2<F> {
+        &self.h
+    }
+    fn h_mut(&mut self) -> &mut Array2<F> {
+        &mut self.h
+    }
+}
 // ANCHOR_END: lstm_state
 
 /// What the backward step needs, gates after their activation.
@@ -271,14 +280,6 @@ impl<F: NdFloat> Cell<F> for Lstm {
             h: zeros.clone(),
             c: zeros,
         }
-    }
-
-    fn h<'s>(&self, state: &'s LstmState<F>) -> &'s Array2<F> {
-        &state.h
-    }
-
-    fn h_mut<'s>(&self, state: &'s mut LstmState<F>) -> &'s mut Array2<F> {
-        &mut state.h
     }
 
     fn step(

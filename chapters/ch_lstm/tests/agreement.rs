@@ -57,7 +57,8 @@ fn scratch_matches_recorded_nn_lstm() {
 #[cfg(feature = "torch")]
 mod live {
     use super::*;
-    use ch_lstm::concise::{concise_lstm, layer, set_layer, ConciseLstm};
+    use ch_lstm::concise::{concise_lstm, ConciseLstm};
+    use ch_lstm::scratch::LstmParams;
     use d2l::concise::Read;
     use d2l::testkit::agreement::torch::{flat, record, Reader};
     use d2l::testkit::agreement::{check_fixture, flat_named, Record};
@@ -68,7 +69,7 @@ mod live {
     fn model() -> ConciseLstm {
         let (m, _) = scratch();
         let mut c = concise_lstm(VOCAB, HIDDENS, 1, Device::Cpu, Kind::Double);
-        set_layer(&mut c, 0, &m.params);
+        c.set_layer(0, &m.params);
         c.set_output(&m.output);
         c
     }
@@ -91,7 +92,10 @@ mod live {
                 ])
             },
             grads: |m: &ConciseLstm| {
-                let mut g = flat_named("cell.", &layer(m, 0, Read::Grad));
+                let mut g = flat_named(
+                    "cell.",
+                    &m.layer::<LstmParams<f64>>(0, Read::Grad),
+                );
                 g.extend(flat_named("output.", &m.output(Read::Grad)));
                 g
             },

@@ -1,8 +1,8 @@
 //! What the chapter's text claims about the LSTM, as tests.
 
-use ch_lstm::layout::{from_torch, grads_from_torch, to_torch};
 use ch_lstm::scratch::{lstm_step, LstmParams, LstmState};
 use d2l::rnn::Input;
+use d2l::rnn::TorchLayout;
 use d2l::testkit::gradcheck::randomize;
 use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
@@ -71,7 +71,7 @@ fn hidden_state_stays_strictly_between_minus_one_and_one() {
 #[test]
 fn torch_layout_round_trips_in_i_f_g_o_order() {
     let p = params(0.5, 7);
-    let t = to_torch(&p);
+    let t = p.to_torch();
     assert_eq!(t.weight_ih.dim(), (4 * HIDDENS, VOCAB));
     assert_eq!(t.weight_hh.dim(), (4 * HIDDENS, HIDDENS));
     // Blocks i, f, g (our C̃), o; row k of a block is column k of ours.
@@ -79,17 +79,17 @@ fn torch_layout_round_trips_in_i_f_g_o_order() {
     assert_eq!(t.weight_ih.row(HIDDENS), p.w_xf.column(0));
     assert_eq!(t.weight_ih.row(2 * HIDDENS + 2), p.w_xc.column(2));
     assert_eq!(t.weight_hh.row(3 * HIDDENS + 5), p.w_ho.column(5));
-    assert_eq!(from_torch(&t), p);
+    assert_eq!(LstmParams::from_torch(&t), p);
 }
 
 #[test]
 fn torch_bias_pairs_add_up_and_share_a_gradient() {
     let p = params(0.5, 8);
-    let mut t = to_torch(&p);
+    let mut t = p.to_torch();
     t.bias_ih -= 0.25;
     t.bias_hh += 0.25;
-    let back = from_torch(&t);
+    let back = LstmParams::from_torch(&t);
     assert!((&back.b_f - &p.b_f).iter().all(|d| d.abs() < 1e-12));
-    let g = grads_from_torch(&t);
+    let g = LstmParams::grads_from_torch(&t);
     assert_eq!(g.b_i, t.bias_ih.slice(ndarray::s![..HIDDENS]));
 }
