@@ -112,18 +112,8 @@ fn best_valid_is_the_epoch_with_the_lowest_validation_perplexity() {
         tokens_per_sec: 1.0,
         train_seconds: 1.0,
     };
-    let h = History {
-        config: config(3, 1.0),
-        device: "cpu".into(),
-        epochs: vec![epoch(1, 9.0), epoch(2, 4.5), epoch(3, 6.0)],
-        samples: Vec::new(),
-        wall_seconds: None,
-        peak_rss_mb: None,
-        threads: None,
-        path: None,
-        command: Vec::new(),
-        settings: Default::default(),
-    };
+    let mut h = History::new(config(3, 1.0), "cpu".into());
+    h.epochs = vec![epoch(1, 9.0), epoch(2, 4.5), epoch(3, 6.0)];
     assert_eq!(h.best_valid().epoch, 2);
     let table = d2l::cli::result_table(&h);
     assert!(

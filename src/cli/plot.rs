@@ -5,6 +5,7 @@
 
 use crate::io::atomic::write_atomic;
 use crate::train::EpochMetrics;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -31,45 +32,99 @@ pub fn perplexity_svg(
             SVGBackend::with_string(&mut svg, (640, 400)).into_drawing_area();
         root.fill(&WHITE)?;
         let last = epochs.last().map_or(1, |e| e.epoch).max(1);
-        let values = epochs
-            .iter()
-            .flat_map(|e| [e.train_perplexity, e.valid_perplexity])
-            .filter(|v| v.is_finite());
-        let top = values.fold(2.0f64, f64::max) * 1.2;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(56)
-            .build_cartesian_2d(1usize..last, (0.9f64..top).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc("epoch")
-            .y_desc("perplexity (log scale)")
-            .draw()?;
-        type Pick = fn(&EpochMetrics) -> f64;
-        let series: [(&str, RGBColor, Pick); 2] = [
-            ("training", BLUE, |e| e.train_perplexity),
-            ("validation", RED, |e| e.valid_perplexity),
+        let lines = [
+            line("training", BLUE, epochs, |e| e.train_perplexity),
+            line("validation", RED, epochs, |e| e.valid_perplexity),
         ];
-        for (label, color, pick) in series {
-            let points: Vec<(usize, f64)> =
-                epochs.iter().map(|e| (e.epoch, pick(e))).collect();
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color)
-                });
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        let panel = Panel {
+            title,
+            font_size: 20,
+            last,
+            light_grid: false,
+        };
+        draw_panel(&root, panel, &lines)?;
         root.present()?;
     }
     Ok(svg)
+}
+
+/// One curve of a plot: its label, colour and (epoch, perplexity) points.
+struct Line<'a> {
+    label: &'a str,
+    color: RGBColor,
+    points: Vec<(usize, f64)>,
+}
+
+fn line<'a>(
+    label: &'a str,
+    color: RGBColor,
+    epochs: &[EpochMetrics],
+    pick: Pick,
+) -> Line<'a> {
+    let points = epochs.iter().map(|e| (e.epoch, pick(e))).collect();
+    Line {
+        label,
+        color,
+        points,
+    }
+}
+
+/// Which perplexity a curve shows.
+type Pick = fn(&EpochMetrics) -> f64;
+
+/// How one chart of perplexity per epoch looks.
+struct Panel<'a> {
+    title: &'a str,
+    font_size: u32,
+    /// The last epoch on the x axis.
+    last: usize,
+    /// White minor grid lines, for a busy plot.
+    light_grid: bool,
+}
+
+/// Perplexity per epoch on a log scale, one curve per line, with a legend.
+fn draw_panel(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    panel: Panel<'_>,
+    lines: &[Line<'_>],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let top = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|&(_, v)| v))
+        .filter(|v| v.is_finite())
+        .fold(2.0f64, f64::max)
+        * 1.2;
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title, ("sans-serif", panel.font_size))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(1usize..panel.last, (0.9f64..top).log_scale())?;
+    let mut mesh = chart.configure_mesh();
+    if panel.light_grid {
+        mesh.light_line_style(WHITE);
+    }
+    mesh.x_desc("epoch")
+        .y_desc("perplexity (log scale)")
+        .draw()?;
+    for l in lines {
+        let color = l.color;
+        chart
+            .draw_series(LineSeries::new(
+                l.points.iter().copied(),
+                color.stroke_width(2),
+            ))?
+            .label(l.label)
+            .legend(move |(x, y)| {
+                PathElement::new([(x, y), (x + 20, y)], color)
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
 }
 
 /// Colours for up to eight runs in one comparison plot.
@@ -121,48 +176,23 @@ pub fn comparison_svg(
             .max()
             .unwrap_or(1)
             .max(2);
-        type Pick = fn(&EpochMetrics) -> f64;
         let sides: [(&str, Pick); 2] = [
             ("training perplexity", |e| e.train_perplexity),
             ("validation perplexity", |e| e.valid_perplexity),
         ];
-        for (panel, (title, pick)) in panels.iter().zip(sides) {
-            let top = runs
+        for (area, (title, pick)) in panels.iter().zip(sides) {
+            let lines: Vec<Line> = runs
                 .iter()
-                .flat_map(|(_, e)| e.iter().map(pick))
-                .filter(|v| v.is_finite())
-                .fold(2.0f64, f64::max)
-                * 1.2;
-            let mut chart = ChartBuilder::on(panel)
-                .caption(title, ("sans-serif", 18))
-                .margin(12)
-                .x_label_area_size(40)
-                .y_label_area_size(56)
-                .build_cartesian_2d(1usize..last, (0.9f64..top).log_scale())?;
-            chart
-                .configure_mesh()
-                .light_line_style(WHITE)
-                .x_desc("epoch")
-                .y_desc("perplexity (log scale)")
-                .draw()?;
-            for ((name, epochs), color) in runs.iter().zip(PALETTE) {
-                let points: Vec<(usize, f64)> =
-                    epochs.iter().map(|e| (e.epoch, pick(e))).collect();
-                chart
-                    .draw_series(LineSeries::new(
-                        points,
-                        color.stroke_width(2),
-                    ))?
-                    .label(name.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 20, y)], color)
-                    });
-            }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()?;
+                .zip(PALETTE)
+                .map(|((name, epochs), color)| line(name, color, epochs, pick))
+                .collect();
+            let panel = Panel {
+                title,
+                font_size: 18,
+                last,
+                light_grid: true,
+            };
+            draw_panel(area, panel, &lines)?;
         }
         root.present()?;
     }

@@ -1,7 +1,7 @@
 //! PyTorch's layout of a recurrent layer, which the chapters convert their
 //! parameters to and from (checkpoints, the agreement tests).
 
-use ndarray::{Array1, Array2, Axis, NdFloat};
+use ndarray::{Array1, Array2, ArrayView, Axis, Dimension, NdFloat, Slice};
 
 // ANCHOR: fuse_t
 /// PyTorch's fused layout: the per-gate weights `(inputs, hiddens)`,
@@ -17,14 +17,7 @@ pub fn fuse_t<F: NdFloat>(ws: &[&Array2<F>]) -> Array2<F> {
 pub fn split_t<F: NdFloat, const G: usize>(
     fused: &Array2<F>,
 ) -> [Array2<F>; G] {
-    assert_eq!(fused.nrows() % G, 0, "rows must split into {G} gates");
-    let h = fused.nrows() / G;
-    std::array::from_fn(|k| {
-        fused
-            .slice(ndarray::s![k * h..(k + 1) * h, ..])
-            .t()
-            .to_owned()
-    })
+    blocks(fused.view()).map(|w| w.t().to_owned())
 }
 // ANCHOR_END: fuse_t
 
@@ -54,10 +47,19 @@ pub fn fuse_bias<F: NdFloat>(bs: &[&Array1<F>]) -> Array1<F> {
 pub fn split_bias<F: NdFloat, const G: usize>(
     fused: &Array1<F>,
 ) -> [Array1<F>; G] {
-    assert_eq!(fused.len() % G, 0, "length must split into {G} gates");
-    let h = fused.len() / G;
+    blocks(fused.view()).map(|b| b.to_owned())
+}
+
+/// `G` equal blocks of rows (of entries, for a vector).
+fn blocks<'a, F, D: Dimension, const G: usize>(
+    fused: ArrayView<'a, F, D>,
+) -> [ArrayView<'a, F, D>; G] {
+    let rows = fused.len_of(Axis(0));
+    assert_eq!(rows % G, 0, "{rows} rows do not split into {G} gates");
+    let h = rows / G;
     std::array::from_fn(|k| {
-        fused.slice(ndarray::s![k * h..(k + 1) * h]).to_owned()
+        let block = Slice::from(k * h..(k + 1) * h);
+        fused.clone().slice_axis_move(Axis(0), block)
     })
 }
 

@@ -152,3 +152,13 @@ pub fn randomize<F: NdFloat, T: Tensors<F>, R: rand::Rng>(
         });
     }
 }
+
+/// A small batch for the gradient checks, every label different from its
+/// input: `x[i, t] = (i + 2t) mod vocab`, `y[i, t] = (3i + t) mod vocab`.
+pub fn batch(batch: usize, steps: usize, vocab: usize) -> crate::data::Batch {
+    let shape = (batch, steps);
+    crate::data::Batch {
+        x: ndarray::Array2::from_shape_fn(shape, |(i, t)| (i + 2 * t) % vocab),
+        y: ndarray::Array2::from_shape_fn(shape, |(i, t)| (3 * i + t) % vocab),
+    }
+}

@@ -87,6 +87,23 @@ pub struct History {
 }
 
 impl History {
+    /// The record of a run that has not trained yet: no epochs, and none
+    /// of what the command line fills in after training.
+    pub fn new(config: TrainConfig, device: String) -> Self {
+        Self {
+            config,
+            device,
+            epochs: Vec::new(),
+            samples: Vec::new(),
+            wall_seconds: None,
+            peak_rss_mb: None,
+            threads: None,
+            path: None,
+            command: Vec::new(),
+            settings: Default::default(),
+        }
+    }
+
     /// The last epoch's metrics.
     ///
     /// # Panics
@@ -290,18 +307,7 @@ pub fn train<M: LanguageModel>(
     config: &TrainConfig,
 ) -> Result<History, TrainError> {
     let mut rng = StdRng::seed_from_u64(config.seed);
-    let mut history = History {
-        config: config.clone(),
-        device: model.device(),
-        epochs: Vec::new(),
-        samples: Vec::new(),
-        wall_seconds: None,
-        peak_rss_mb: None,
-        threads: None,
-        path: None,
-        command: Vec::new(),
-        settings: Default::default(),
-    };
+    let mut history = History::new(config.clone(), model.device());
     let (batch_size, num_steps) = (loader.batch_size(), loader.num_steps());
     let bar = progress_bar(config.num_epochs, config.quiet);
     for epoch in 1..=config.num_epochs {

@@ -11,7 +11,7 @@ use d2l::data::Batch;
 use d2l::fast::Sequence;
 use d2l::model::{CodePath, RnnModel};
 use d2l::rnn::Cell;
-use d2l::testkit::gradcheck::{assert_checks, check_model, randomize};
+use d2l::testkit::gradcheck::{self, assert_checks, check_model, randomize};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -30,10 +30,7 @@ fn check<C: Sequence<f64> + Clone>(
     let mut model = RnnModel::new(cell, VOCAB, &mut rng);
     randomize(&mut model.params, 0.5, &mut rng);
     randomize(&mut model.output, 0.5, &mut rng);
-    let batch = Batch {
-        x: Array2::from_shape_fn((BATCH, STEPS), |(i, t)| (i + 2 * t) % VOCAB),
-        y: Array2::from_shape_fn((BATCH, STEPS), |(i, t)| (3 * i + t) % VOCAB),
-    };
+    let batch = gradcheck::batch(BATCH, STEPS, VOCAB);
     let mut state = model.cell.zero_state(BATCH);
     randomize(&mut state, 0.5, &mut rng);
     for path in [CodePath::Teaching, CodePath::Fast] {

@@ -6,8 +6,8 @@
 use ch_gru::scratch::{Gru, GruState, Variant};
 use d2l::data::Batch;
 use d2l::model::{CodePath, RnnModel};
-use d2l::testkit::gradcheck::{assert_checks, check_model, randomize};
-use ndarray::Array2;
+use d2l::rnn::Cell;
+use d2l::testkit::gradcheck::{self, assert_checks, check_model, randomize};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -22,13 +22,8 @@ fn setup(variant: Variant) -> (RnnModel<f64, Gru>, Batch, GruState<f64>) {
     let mut model = RnnModel::new(cell, VOCAB, &mut rng);
     randomize(&mut model.params, 0.5, &mut rng);
     randomize(&mut model.output, 0.5, &mut rng);
-    let batch = Batch {
-        x: Array2::from_shape_fn((BATCH, STEPS), |(i, t)| (i + 2 * t) % VOCAB),
-        y: Array2::from_shape_fn((BATCH, STEPS), |(i, t)| (3 * i + t) % VOCAB),
-    };
-    let mut state = GruState {
-        h: Array2::zeros((BATCH, HIDDENS)),
-    };
+    let batch = gradcheck::batch(BATCH, STEPS, VOCAB);
+    let mut state = model.cell.zero_state(BATCH);
     randomize(&mut state, 0.5, &mut rng);
     (model, batch, state)
 }

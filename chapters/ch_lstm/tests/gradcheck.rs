@@ -3,11 +3,10 @@
 //! output layer, and both initial states, H and C; on the teaching path
 //! and on the fast path.
 
-use ch_lstm::scratch::{Lstm, LstmState};
-use d2l::data::Batch;
+use ch_lstm::scratch::Lstm;
 use d2l::model::{CodePath, RnnModel};
-use d2l::testkit::gradcheck::{assert_checks, check_model, randomize};
-use ndarray::Array2;
+use d2l::rnn::Cell;
+use d2l::testkit::gradcheck::{self, assert_checks, check_model, randomize};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -18,15 +17,8 @@ fn lstm_gradients_match_finite_differences() {
     let mut model = RnnModel::new(Lstm::new(vocab, hiddens), vocab, &mut rng);
     randomize(&mut model.params, 0.5, &mut rng);
     randomize(&mut model.output, 0.5, &mut rng);
-    let batch = Batch {
-        x: Array2::from_shape_fn((batch, steps), |(i, t)| (i + 2 * t) % vocab),
-        y: Array2::from_shape_fn((batch, steps), |(i, t)| (3 * i + t) % vocab),
-    };
-    let zeros = Array2::zeros((3, hiddens));
-    let mut state = LstmState {
-        h: zeros.clone(),
-        c: zeros,
-    };
+    let mut state = model.cell.zero_state(batch);
+    let batch = gradcheck::batch(batch, steps, vocab);
     randomize(&mut state, 0.5, &mut rng);
     for path in [CodePath::Teaching, CodePath::Fast] {
         model.path = path;

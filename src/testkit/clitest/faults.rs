@@ -23,6 +23,16 @@ pub(super) fn run_with(
 }
 
 /// The tiny flags with `flag` set to `value` instead of TINY's.
+/// Starts `bin` with its stdout and stderr piped to this process.
+fn spawn(bin: &str, args: &[&str]) -> std::process::Child {
+    Command::new(bin)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"))
+}
+
 fn tiny_with<'a>(flag: &str, value: &'a str) -> Vec<&'a str> {
     let mut args = TINY.to_vec();
     let i = args.iter().position(|a| *a == flag).unwrap();
@@ -106,12 +116,7 @@ pub fn closed_stdout_costs_nothing(bin: &str, dir: &Path) {
     let out = dir.join("run");
     let mut args = tiny_with("--epochs", "30");
     args.extend_from_slice(&["--out", s(&out)]);
-    let mut child = Command::new(bin)
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(bin, &args);
     // Closing the reading end before the first sample line (epoch 10)
     // makes every write to stdout fail with EPIPE.
     drop(child.stdout.take());
@@ -152,12 +157,7 @@ pub fn interrupt_keeps_the_previous_run(bin: &str, dir: &Path) {
     for (signal, status) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         let mut args = tiny_with("--epochs", "100000");
         args.extend_from_slice(&["--out", s(&out)]);
-        let mut child = Command::new(bin)
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(bin, &args);
         // Training has started once the first sample line is out.
         let mut line = String::new();
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
