@@ -43,6 +43,37 @@ macro_rules! impl_tensors {
     };
 }
 
+/// Defines a struct of named tensors and implements [`Tensors`] for it,
+/// so that its fields are listed once:
+///
+/// ```
+/// use ndarray::{Array1, Array2};
+/// d2l::tensors! {
+///     /// A layer's weight and bias.
+///     #[derive(Debug, Clone)]
+///     pub struct Layer<F> {
+///         pub w: Array2<F>,
+///         pub b: Array1<F>,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! tensors {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $ty:ident<F> {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $field_ty:ty),*
+            $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $ty<F> {
+            $($(#[$field_meta])* $field_vis $field: $field_ty),*
+        }
+        $crate::impl_tensors!($ty { $($field),* });
+    };
+}
+
 /// Layers of a stack: tensor names get the prefix `l{layer}.`.
 impl<F: NdFloat, T: Tensors<F>> Tensors<F> for Vec<T> {
     fn named(&self) -> Vec<(String, ArrayViewD<'_, F>)> {

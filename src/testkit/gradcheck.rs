@@ -153,12 +153,27 @@ pub fn randomize<F: NdFloat, T: Tensors<F>, R: rand::Rng>(
     }
 }
 
-/// A small batch for the gradient checks, every label different from its
-/// input: `x[i, t] = (i + 2t) mod vocab`, `y[i, t] = (3i + t) mod vocab`.
-pub fn batch(batch: usize, steps: usize, vocab: usize) -> crate::data::Batch {
+/// A gradient-check problem: a model of `cell` whose parameters, like
+/// the initial state, are drawn from N(0, 0.5²) with `seed`, and a batch of
+/// `batch × steps` tokens whose labels differ from their inputs:
+/// `x[i, t] = (i + 2t) mod vocab`, `y[i, t] = (3i + t) mod vocab`.
+pub fn problem<C: crate::rnn::Cell<f64>>(
+    cell: C,
+    vocab: usize,
+    (batch, steps): (usize, usize),
+    seed: u64,
+) -> (RnnModel<f64, C>, Batch, C::State) {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut model = RnnModel::new(cell, vocab, &mut rng);
+    randomize(&mut model.params, 0.5, &mut rng);
+    randomize(&mut model.output, 0.5, &mut rng);
+    let mut state = model.cell.zero_state(batch);
+    randomize(&mut state, 0.5, &mut rng);
     let shape = (batch, steps);
-    crate::data::Batch {
+    let batch = Batch {
         x: ndarray::Array2::from_shape_fn(shape, |(i, t)| (i + 2 * t) % vocab),
         y: ndarray::Array2::from_shape_fn(shape, |(i, t)| (3 * i + t) % vocab),
-    }
+    };
+    (model, batch, state)
 }

@@ -11,7 +11,7 @@ use d2l::data::Batch;
 use d2l::fast::Sequence;
 use d2l::model::{CodePath, RnnModel};
 use d2l::rnn::Cell;
-use d2l::testkit::gradcheck::{self, assert_checks, check_model, randomize};
+use d2l::testkit::gradcheck::{self, assert_checks, check_model};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -26,13 +26,8 @@ fn check<C: Sequence<f64> + Clone>(
     layers: usize,
     per_layer: usize,
 ) {
-    let mut rng = StdRng::seed_from_u64(7);
-    let mut model = RnnModel::new(cell, VOCAB, &mut rng);
-    randomize(&mut model.params, 0.5, &mut rng);
-    randomize(&mut model.output, 0.5, &mut rng);
-    let batch = gradcheck::batch(BATCH, STEPS, VOCAB);
-    let mut state = model.cell.zero_state(BATCH);
-    randomize(&mut state, 0.5, &mut rng);
+    let (mut model, batch, state) =
+        gradcheck::problem(cell, VOCAB, (BATCH, STEPS), 7);
     for path in [CodePath::Teaching, CodePath::Fast] {
         model.path = path;
         let checks = check_model(&model, &batch, &state);

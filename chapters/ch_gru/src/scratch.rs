@@ -18,35 +18,26 @@ pub enum Variant {
 }
 
 // ANCHOR: gru_params
-/// The GRU's parameters, named as in the book. Weights that read X are
-/// `(inputs, hiddens)`, weights that read H are `(hiddens, hiddens)`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GruParams<F> {
-    pub w_xz: Array2<F>,
-    pub w_hz: Array2<F>,
-    pub b_z: Array1<F>,
-    pub w_xr: Array2<F>,
-    pub w_hr: Array2<F>,
-    pub b_r: Array1<F>,
-    pub w_xh: Array2<F>,
-    pub w_hh: Array2<F>,
-    pub b_h: Array1<F>,
-    /// The bias of `H W_hh` inside the reset product. Only reset-after
-    /// uses it; in reset-before it stays zero, and so does its gradient.
-    pub b_hh: Array1<F>,
+d2l::tensors! {
+    /// The GRU's parameters, named as in the book. Weights that read X are
+    /// `(inputs, hiddens)`, weights that read H are `(hiddens, hiddens)`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct GruParams<F> {
+        pub w_xz: Array2<F>,
+        pub w_hz: Array2<F>,
+        pub b_z: Array1<F>,
+        pub w_xr: Array2<F>,
+        pub w_hr: Array2<F>,
+        pub b_r: Array1<F>,
+        pub w_xh: Array2<F>,
+        pub w_hh: Array2<F>,
+        pub b_h: Array1<F>,
+        /// The bias of `H W_hh` inside the reset product. Only reset-after
+        /// uses it; in reset-before it stays zero, and so does its
+        /// gradient.
+        pub b_hh: Array1<F>,
+    }
 }
-d2l::impl_tensors!(GruParams {
-    w_xz,
-    w_hz,
-    b_z,
-    w_xr,
-    w_hr,
-    b_r,
-    w_xh,
-    w_hh,
-    b_h,
-    b_hh
-});
 
 impl<F: NdFloat> GruParams<F> {
     /// d2l's initialisation: every weight from N(0, 0.01²), biases zero.

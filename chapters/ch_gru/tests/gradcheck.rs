@@ -6,10 +6,7 @@
 use ch_gru::scratch::{Gru, GruState, Variant};
 use d2l::data::Batch;
 use d2l::model::{CodePath, RnnModel};
-use d2l::rnn::Cell;
-use d2l::testkit::gradcheck::{self, assert_checks, check_model, randomize};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use d2l::testkit::gradcheck::{self, assert_checks, check_model};
 
 const VOCAB: usize = 5;
 const HIDDENS: usize = 4;
@@ -17,15 +14,8 @@ const BATCH: usize = 3;
 const STEPS: usize = 4;
 
 fn setup(variant: Variant) -> (RnnModel<f64, Gru>, Batch, GruState<f64>) {
-    let mut rng = StdRng::seed_from_u64(42);
     let cell = Gru::new(VOCAB, HIDDENS, variant);
-    let mut model = RnnModel::new(cell, VOCAB, &mut rng);
-    randomize(&mut model.params, 0.5, &mut rng);
-    randomize(&mut model.output, 0.5, &mut rng);
-    let batch = gradcheck::batch(BATCH, STEPS, VOCAB);
-    let mut state = model.cell.zero_state(BATCH);
-    randomize(&mut state, 0.5, &mut rng);
-    (model, batch, state)
+    gradcheck::problem(cell, VOCAB, (BATCH, STEPS), 42)
 }
 
 /// On both paths: the teaching loops and the fast path.

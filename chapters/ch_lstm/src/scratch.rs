@@ -7,39 +7,27 @@ use ndarray::{Array1, Array2, Axis, NdFloat};
 use rand::Rng;
 
 // ANCHOR: lstm_params
-/// The LSTM's parameters, named as in the book: for each of the input (i),
-/// forget (f) and output (o) gates and the candidate memory cell (c), a
-/// weight on X `(inputs, hiddens)`, a weight on H `(hiddens, hiddens)` and
-/// a bias.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LstmParams<F> {
-    pub w_xi: Array2<F>,
-    pub w_hi: Array2<F>,
-    pub b_i: Array1<F>,
-    pub w_xf: Array2<F>,
-    pub w_hf: Array2<F>,
-    pub b_f: Array1<F>,
-    pub w_xo: Array2<F>,
-    pub w_ho: Array2<F>,
-    pub b_o: Array1<F>,
-    pub w_xc: Array2<F>,
-    pub w_hc: Array2<F>,
-    pub b_c: Array1<F>,
+d2l::tensors! {
+    /// The LSTM's parameters, named as in the book: for each of the input (i),
+    /// forget (f) and output (o) gates and the candidate memory cell (c), a
+    /// weight on X `(inputs, hiddens)`, a weight on H `(hiddens, hiddens)` and
+    /// a bias.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct LstmParams<F> {
+        pub w_xi: Array2<F>,
+        pub w_hi: Array2<F>,
+        pub b_i: Array1<F>,
+        pub w_xf: Array2<F>,
+        pub w_hf: Array2<F>,
+        pub b_f: Array1<F>,
+        pub w_xo: Array2<F>,
+        pub w_ho: Array2<F>,
+        pub b_o: Array1<F>,
+        pub w_xc: Array2<F>,
+        pub w_hc: Array2<F>,
+        pub b_c: Array1<F>,
+    }
 }
-d2l::impl_tensors!(LstmParams {
-    w_xi,
-    w_hi,
-    b_i,
-    w_xf,
-    w_hf,
-    b_f,
-    w_xo,
-    w_ho,
-    b_o,
-    w_xc,
-    w_hc,
-    b_c
-});
 
 impl<F: NdFloat> LstmParams<F> {
     /// d2l's initialisation: every weight from N(0, 0.01²), biases zero.
@@ -49,46 +37,36 @@ impl<F: NdFloat> LstmParams<F> {
         rng: &mut R,
     ) -> Self {
         let (d, h) = (num_inputs, num_hiddens);
-        let mut three = || {
-            (
-                normal((d, h), 0.01, rng),
-                normal((h, h), 0.01, rng),
-                Array1::zeros(h),
-            )
-        };
-        let (w_xi, w_hi, b_i) = three();
-        let (w_xf, w_hf, b_f) = three();
-        let (w_xo, w_ho, b_o) = three();
-        let (w_xc, w_hc, b_c) = three();
         Self {
-            w_xi,
-            w_hi,
-            b_i,
-            w_xf,
-            w_hf,
-            b_f,
-            w_xo,
-            w_ho,
-            b_o,
-            w_xc,
-            w_hc,
-            b_c,
+            w_xi: normal((d, h), 0.01, rng),
+            w_hi: normal((h, h), 0.01, rng),
+            b_i: Array1::zeros(h),
+            w_xf: normal((d, h), 0.01, rng),
+            w_hf: normal((h, h), 0.01, rng),
+            b_f: Array1::zeros(h),
+            w_xo: normal((d, h), 0.01, rng),
+            w_ho: normal((h, h), 0.01, rng),
+            b_o: Array1::zeros(h),
+            w_xc: normal((d, h), 0.01, rng),
+            w_hc: normal((h, h), 0.01, rng),
+            b_c: Array1::zeros(h),
         }
     }
 }
 // ANCHOR_END: lstm_params
 
 // ANCHOR: lstm_state
-/// The LSTM carries two states: the hidden state H, which the output layer
-/// reads, and the memory cell C, which only the LSTM itself sees.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LstmState<F> {
-    /// `(batch, hiddens)`
-    pub h: Array2<F>,
-    /// `(batch, hiddens)`
-    pub c: Array2<F>,
+d2l::tensors! {
+    /// The LSTM carries two states: the hidden state H, which the output layer
+    /// reads, and the memory cell C, which only the LSTM itself sees.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct LstmState<F> {
+        /// `(batch, hiddens)`
+        pub h: Array2<F>,
+        /// `(batch, hiddens)`
+        pub c: Array2<F>,
+    }
 }
-d2l::impl_tensors!(LstmState { h, c });
 
 impl<F: NdFloat> State<F> for LstmState<F> {
     fn h(&self) -> &Array2<F> {

@@ -4,22 +4,15 @@
 //! and on the fast path.
 
 use ch_lstm::scratch::Lstm;
-use d2l::model::{CodePath, RnnModel};
-use d2l::rnn::Cell;
-use d2l::testkit::gradcheck::{self, assert_checks, check_model, randomize};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use d2l::model::CodePath;
+use d2l::testkit::gradcheck::{self, assert_checks, check_model};
 
 #[test]
 fn lstm_gradients_match_finite_differences() {
     let (vocab, hiddens, batch, steps) = (5, 4, 3, 5);
-    let mut rng = StdRng::seed_from_u64(42);
-    let mut model = RnnModel::new(Lstm::new(vocab, hiddens), vocab, &mut rng);
-    randomize(&mut model.params, 0.5, &mut rng);
-    randomize(&mut model.output, 0.5, &mut rng);
-    let mut state = model.cell.zero_state(batch);
-    let batch = gradcheck::batch(batch, steps, vocab);
-    randomize(&mut state, 0.5, &mut rng);
+    let cell = Lstm::new(vocab, hiddens);
+    let (mut model, batch, state) =
+        gradcheck::problem(cell, vocab, (batch, steps), 42);
     for path in [CodePath::Teaching, CodePath::Fast] {
         model.path = path;
         let checks = check_model(&model, &batch, &state);
