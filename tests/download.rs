@@ -92,6 +92,13 @@ fn downloader(base_url: &str) -> (Downloader, tempfile::TempDir) {
     (d, dir)
 }
 
+/// Puts `name` with `content` in the downloader's cache, as an earlier
+/// run would have left it.
+fn put_in_cache(d: &Downloader, name: &str, content: &[u8]) {
+    std::fs::create_dir_all(&d.cache_dir).unwrap();
+    std::fs::write(d.cache_dir.join(name), content).unwrap();
+}
+
 fn cache_files(d: &Downloader) -> Vec<String> {
     match std::fs::read_dir(&d.cache_dir) {
         Ok(entries) => entries
@@ -126,8 +133,7 @@ fn good_file_is_downloaded_verified_and_cached() {
 fn cached_file_with_right_hash_makes_zero_requests() {
     let (url, count) = serve(Reply::Ok);
     let (d, _dir) = downloader(&url);
-    std::fs::create_dir_all(&d.cache_dir).unwrap();
-    std::fs::write(d.cache_dir.join("tm.txt"), BODY).unwrap();
+    put_in_cache(&d, "tm.txt", BODY);
     d.fetch_file("tm.txt", BODY_SHA1).unwrap();
     assert_eq!(count.load(Ordering::SeqCst), 0);
 }
@@ -136,8 +142,7 @@ fn cached_file_with_right_hash_makes_zero_requests() {
 fn cached_file_with_wrong_hash_is_replaced() {
     let (url, count) = serve(Reply::Ok);
     let (d, _dir) = downloader(&url);
-    std::fs::create_dir_all(&d.cache_dir).unwrap();
-    std::fs::write(d.cache_dir.join("tm.txt"), b"stale").unwrap();
+    put_in_cache(&d, "tm.txt", b"stale");
     let path = d.fetch_file("tm.txt", BODY_SHA1).unwrap();
     assert_eq!(count.load(Ordering::SeqCst), 1);
     assert_eq!(std::fs::read(path).unwrap(), BODY);
@@ -256,12 +261,11 @@ fn damaged_cache_is_named_with_both_hashes() {
         .unwrap()
         .port();
     let (d, _dir) = downloader(&format!("http://127.0.0.1:{port}"));
-    std::fs::create_dir_all(&d.cache_dir).unwrap();
     let cached = d.cache_dir.join("tm.txt");
     for damaged in
         [&b"the time traveller for so it will be convenient"[..], b""]
     {
-        std::fs::write(&cached, damaged).unwrap();
+        put_in_cache(&d, "tm.txt", damaged);
         let actual = sha1_file(&cached).unwrap();
         let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
         let msg = err.to_string();
@@ -300,11 +304,9 @@ fn a_server_that_never_answers_costs_the_timeout_only() {
 fn a_killed_download_is_cleaned_up_by_the_next() {
     let (url, _) = serve(Reply::Ok);
     let (d, _dir) = downloader(&url);
-    std::fs::create_dir_all(&d.cache_dir).unwrap();
     // What a download killed by SIGKILL leaves: its partial file, named
-    // after a process that no longer runs (pid 0 is never one).
-    let stale = d.cache_dir.join(".tm.txt.part-999999999-abc");
-    std::fs::write(&stale, b"half").unwrap();
+    // after a process that no longer runs.
+    put_in_cache(&d, ".tm.txt.part-999999999-abc", b"half");
     d.fetch_file("tm.txt", BODY_SHA1).unwrap();
     assert_eq!(cache_files(&d), vec!["tm.txt".to_string()]);
 }

@@ -1,6 +1,6 @@
 //! The shared training loop, driven through a bigram model.
 
-use d2l::data::{load_splits_time_machine, Sampling, SeqDataLoader};
+use d2l::data::{load_splits_time_machine, Sampling, SeqDataLoader, Splits};
 use d2l::testkit::bigram::Bigram;
 use d2l::train::{evaluate, grad_clipping, train, TrainConfig, TrainError};
 use d2l::LanguageModel;
@@ -15,12 +15,23 @@ fn config(num_epochs: usize, lr: f64) -> TrainConfig {
     }
 }
 
+/// The first `tokens` characters split into training and validation, a
+/// loader of batches of `batch` × 10 steps, and an untrained bigram model.
+fn setup(
+    (tokens, valid): (usize, usize),
+    batch: usize,
+    sampling: Sampling,
+) -> (Splits, SeqDataLoader, Bigram) {
+    let s = load_splits_time_machine(Some(tokens), valid).unwrap();
+    let loader =
+        SeqDataLoader::new(s.train.clone(), batch, 10, sampling).unwrap();
+    let model = Bigram::new(s.vocab.len());
+    (s, loader, model)
+}
+
 #[test]
 fn bigram_perplexity_drops_below_vocab_size() {
-    let s = load_splits_time_machine(Some(5_000), 2_000).unwrap();
-    let loader =
-        SeqDataLoader::new(s.train.clone(), 8, 10, Sampling::Random).unwrap();
-    let mut model = Bigram::new(s.vocab.len());
+    let (s, loader, mut model) = setup((5_000, 2_000), 8, Sampling::Random);
     // All-zero logits: every token is equally likely, so the perplexity is
     // exactly the vocabulary size.
     let untrained = evaluate(&mut model, &s.valid, 8, 10).unwrap();
@@ -47,11 +58,7 @@ fn bigram_perplexity_drops_below_vocab_size() {
 
 #[test]
 fn sequential_sampling_also_trains() {
-    let s = load_splits_time_machine(Some(3_000), 1_000).unwrap();
-    let loader =
-        SeqDataLoader::new(s.train.clone(), 4, 10, Sampling::Sequential)
-            .unwrap();
-    let mut model = Bigram::new(s.vocab.len());
+    let (s, loader, mut model) = setup((3_000, 1_000), 4, Sampling::Sequential);
     let h = train(&mut model, &loader, &s.valid, &s.vocab, &config(5, 5.0))
         .unwrap();
     assert!(h.last().train_perplexity < h.epochs[0].train_perplexity);
@@ -80,10 +87,7 @@ fn clipping_scales_by_theta_over_norm_only_above_theta() {
 
 #[test]
 fn a_nan_stops_training_with_a_clear_error() {
-    let s = load_splits_time_machine(Some(3_000), 1_000).unwrap();
-    let loader =
-        SeqDataLoader::new(s.train.clone(), 4, 10, Sampling::Random).unwrap();
-    let mut model = Bigram::new(s.vocab.len());
+    let (s, loader, mut model) = setup((3_000, 1_000), 4, Sampling::Random);
     // Any batch that reads an "e" now has a NaN logit.
     model.w[[s.vocab.index("e"), 1]] = f32::NAN;
     let err = train(&mut model, &loader, &s.valid, &s.vocab, &config(3, 1.0))

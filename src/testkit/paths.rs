@@ -155,18 +155,13 @@ pub enum Tolerance {
 impl Tolerance {
     /// The largest gap allowed for a quantity of size `scale`.
     pub fn bound(self, sizes: Sizes, scale: f64) -> f64 {
-        let Sizes {
-            inputs,
-            hiddens,
-            batch,
-            steps,
-        } = sizes;
         match self {
             Tolerance::F64 => PATHS_TOL,
             Tolerance::F32 => {
-                let k = inputs.max(4 * hiddens).max(steps * batch);
+                let s = sizes;
+                let k = s.inputs.max(4 * s.hiddens).max(s.steps * s.batch);
                 let eps = f64::from(f32::EPSILON);
-                (steps * (k + 10)) as f64 * eps * scale.max(1.0)
+                (s.steps * (k + 10)) as f64 * eps * scale.max(1.0)
             }
         }
     }

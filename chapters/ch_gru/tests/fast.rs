@@ -21,25 +21,16 @@ fn gru(variant: Variant) -> impl Fn(Sizes) -> Gru {
 }
 
 #[test]
-fn reset_before_fast_path_matches_the_teaching_loops_in_f64() {
-    let cell = gru(Variant::ResetBefore);
-    check_cell::<f64, _>(cell, SMALL, 7, Tolerance::F64, RESULTS);
+fn fast_path_matches_the_teaching_loops_in_f64() {
+    for variant in [Variant::ResetBefore, Variant::ResetAfter] {
+        check_cell::<f64, _>(gru(variant), SMALL, 7, Tolerance::F64, RESULTS);
+    }
 }
 
 #[test]
-fn reset_after_fast_path_matches_the_teaching_loops_in_f64() {
-    let cell = gru(Variant::ResetAfter);
-    check_cell::<f64, _>(cell, SMALL, 7, Tolerance::F64, RESULTS);
-}
-
-#[test]
-fn reset_before_fast_path_matches_the_teaching_loops_in_f32() {
-    let cell = gru(Variant::ResetBefore);
-    check_cell::<f32, _>(cell, F32_SIZES, 7, Tolerance::F32, RESULTS);
-}
-
-#[test]
-fn reset_after_fast_path_matches_the_teaching_loops_in_f32() {
-    let cell = gru(Variant::ResetAfter);
-    check_cell::<f32, _>(cell, F32_SIZES, 7, Tolerance::F32, RESULTS);
+fn fast_path_matches_the_teaching_loops_in_f32() {
+    for variant in [Variant::ResetBefore, Variant::ResetAfter] {
+        let cell = gru(variant);
+        check_cell::<f32, _>(cell, F32_SIZES, 7, Tolerance::F32, RESULTS);
+    }
 }
