@@ -49,42 +49,60 @@ pub enum Command<T: Args> {
     Generate(GenerateArgs),
 }
 
-/// Parses the command line of the chapter binary `name`, described by
-/// `about` (one line) and `after_help`.
-pub fn parse<T: Args + FromArgMatches>(
-    name: &'static str,
-    about: &'static str,
-    after_help: &'static str,
-) -> Command<T> {
-    parse_with_defaults(name, about, after_help, &[])
+/// A chapter's binary: its name, its help, and the flags whose defaults
+/// it changes (`("lr", "2")`).
+#[derive(Debug, Clone, Copy)]
+pub struct Chapter {
+    pub name: &'static str,
+    /// One line.
+    pub about: &'static str,
+    pub after_help: &'static str,
+    pub defaults: &'static [(&'static str, &'static str)],
 }
 
-/// [`parse`], with some flags' defaults changed: `("lr", "2")`.
-pub fn parse_with_defaults<T: Args + FromArgMatches>(
-    name: &'static str,
-    about: &'static str,
-    after_help: &'static str,
-    defaults: &[(&'static str, &'static str)],
-) -> Command<T> {
-    crate::io::console::file_size_limit_is_an_error();
-    let mut command = Cli::<T>::command()
-        .name(name)
-        .bin_name(name)
-        .about(about)
-        .after_help(after_help)
-        .version(env!("CARGO_PKG_VERSION"));
-    for &(flag, value) in defaults {
-        command = command
-            .mut_arg(flag, |a| a.default_value(value))
-            .mut_subcommand("train", |c| {
-                c.mut_arg(flag, |a| a.default_value(value))
-            });
+impl Chapter {
+    /// The whole of a chapter's `main`: parses the command line with the
+    /// chapter's training flags `T`, runs `train` or `generate`, and turns
+    /// an error into a message and a failure status.
+    pub fn main<T: Args + FromArgMatches>(
+        &self,
+        train: impl FnOnce(&T) -> anyhow::Result<()>,
+        generate: impl FnOnce(&GenerateArgs) -> anyhow::Result<()>,
+    ) {
+        exit_on_error(match self.parse::<T>() {
+            Command::Train(args) => train(&args),
+            Command::Generate(args) => generate(&args),
+        });
     }
-    let cli = command
-        .try_get_matches()
-        .and_then(|m| Cli::<T>::from_arg_matches(&m))
-        .unwrap_or_else(|e| exit_with_usage(&e));
-    cli.command.unwrap_or(Command::Train(cli.train))
+
+    /// Parses the command line.
+    pub fn parse<T: Args + FromArgMatches>(&self) -> Command<T> {
+        let Chapter {
+            name,
+            about,
+            after_help,
+            defaults,
+        } = *self;
+        crate::io::console::file_size_limit_is_an_error();
+        let mut command = Cli::<T>::command()
+            .name(name)
+            .bin_name(name)
+            .about(about)
+            .after_help(after_help)
+            .version(env!("CARGO_PKG_VERSION"));
+        for &(flag, value) in defaults {
+            command = command
+                .mut_arg(flag, |a| a.default_value(value))
+                .mut_subcommand("train", |c| {
+                    c.mut_arg(flag, |a| a.default_value(value))
+                });
+        }
+        let cli = command
+            .try_get_matches()
+            .and_then(|m| Cli::<T>::from_arg_matches(&m))
+            .unwrap_or_else(|e| exit_with_usage(&e));
+        cli.command.unwrap_or(Command::Train(cli.train))
+    }
 }
 
 /// Prints clap's message (`--help`, `--version`, or a usage error) and

@@ -8,10 +8,19 @@ use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use clap::{Args, ValueEnum};
 use d2l::cli::TrainArgs;
-use d2l::cli::{self, positive_usize, Command, Impl, Shape};
+use d2l::cli::{self, positive_usize, Chapter, Impl, Shape};
 use std::collections::BTreeMap;
 
-const CHAPTER: &str = "ch_deep_rnn";
+const CHAPTER: Chapter = Chapter {
+    name: "ch_deep_rnn",
+    about: "Train a deep (stacked) GRU or LSTM character-level language \
+            model on The Time Machine, or continue a text with a trained \
+            one.",
+    after_help: "With no subcommand, `train` runs. The defaults are \
+                 d2l-zh's deep model: 2 LSTM layers of 256 units, lr 2, 500 \
+                 epochs, batch 32 × 35 steps, the first 10,000 characters.",
+    defaults: &[("lr", "2")],
+};
 
 #[derive(Args, Clone)]
 struct DeepTrainArgs {
@@ -65,19 +74,7 @@ impl DeepTrainArgs {
 }
 
 fn main() {
-    let command = cli::parse_with_defaults::<DeepTrainArgs>(
-        CHAPTER,
-        "Train a deep (stacked) GRU or LSTM character-level language model \
-         on The Time Machine, or continue a text with a trained one.",
-        "With no subcommand, `train` runs. The defaults are d2l-zh's deep \
-         model: 2 LSTM layers of 256 units, lr 2, 500 epochs, batch 32 × 35 \
-         steps, the first 10,000 characters.",
-        &[("lr", "2")],
-    );
-    cli::exit_on_error(match command {
-        Command::Train(args) => train(&args),
-        Command::Generate(args) => generate(&args),
-    });
+    CHAPTER.main(train, generate);
 }
 
 fn train(args: &DeepTrainArgs) -> Result<()> {
@@ -89,9 +86,12 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
         );
     }
     if common.implementation == Impl::Concise {
+        #[cfg(not(feature = "torch"))]
+        return Err(cli::concise_unavailable(CHAPTER.name));
+        #[cfg(feature = "torch")]
         return train_concise(args);
     }
-    let run = common.prepare(CHAPTER, args.shape())?;
+    let run = common.prepare(CHAPTER.name, args.shape())?;
     let (v, h) = (run.splits.vocab.len(), common.num_hiddens);
     let layers = args.layers;
     let mut meta = BTreeMap::from([
@@ -116,23 +116,22 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
 }
 
 fn generate(args: &cli::GenerateArgs) -> Result<()> {
-    let (path, ck) = cli::open_checkpoint(args, CHAPTER, "deep")?;
+    let (path, ck) = cli::open_checkpoint(args, CHAPTER.name, "deep")?;
     let layers = cli::checkpoint_layers(&ck)?;
     match ck.meta("cell")? {
-        "gru" => cli::generate_scratch(args, CHAPTER, "deep", |ck, v, h| {
-            let variant = checkpoint_variant(ck)?;
-            Ok(stack(layers, v, h, |i, h| Gru::new(i, h, variant)))
-        }),
-        "lstm" => cli::generate_scratch(args, CHAPTER, "deep", |_, v, h| {
-            Ok(stack(layers, v, h, Lstm::new))
-        }),
+        "gru" => {
+            cli::generate_scratch(args, CHAPTER.name, "deep", |ck, v, h| {
+                let variant = checkpoint_variant(ck)?;
+                Ok(stack(layers, v, h, |i, h| Gru::new(i, h, variant)))
+            })
+        }
+        "lstm" => {
+            cli::generate_scratch(args, CHAPTER.name, "deep", |_, v, h| {
+                Ok(stack(layers, v, h, Lstm::new))
+            })
+        }
         other => bail!("unknown cell {other:?} in {}", path.display()),
     }
-}
-
-#[cfg(not(feature = "torch"))]
-fn train_concise(_: &DeepTrainArgs) -> Result<()> {
-    Err(cli::concise_unavailable(CHAPTER))
 }
 
 #[cfg(feature = "torch")]
@@ -141,6 +140,6 @@ fn train_concise(args: &DeepTrainArgs) -> Result<()> {
         CellArg::Gru => ch_deep_rnn::concise::CellKind::Gru,
         CellArg::Lstm => ch_deep_rnn::concise::CellKind::Lstm,
     };
-    let run = args.common.prepare(CHAPTER, args.shape())?;
+    let run = args.common.prepare(CHAPTER.name, args.shape())?;
     ch_deep_rnn::concise::train_cli(&args.common, cell, args.layers, run)
 }

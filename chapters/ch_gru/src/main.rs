@@ -5,10 +5,19 @@ use anyhow::Result;
 use ch_gru::args::{checkpoint_variant, variant_name};
 use ch_gru::scratch::{Gru, Variant};
 use clap::Args;
-use d2l::cli::{self, Command, Impl, Shape, TrainArgs};
+use d2l::cli::{self, Chapter, GenerateArgs, Impl, Shape, TrainArgs};
 use std::collections::BTreeMap;
 
-const CHAPTER: &str = "ch_gru";
+const CHAPTER: Chapter = Chapter {
+    name: "ch_gru",
+    about: "Train a GRU character-level language model on The Time Machine, \
+            or continue a text with a trained one.",
+    after_help: "With no subcommand, `train` runs: `ch_gru --epochs 5` \
+                 trains for five epochs with d2l's other settings (hidden \
+                 256, lr 1, batch 32 × 35 steps, the first 10,000 \
+                 characters).",
+    defaults: &[],
+};
 /// One layer of three gate blocks (update, reset, candidate).
 const SHAPE: Shape = Shape {
     layers: 1,
@@ -27,34 +36,27 @@ struct GruTrainArgs {
 }
 
 fn main() {
-    let command = cli::parse::<GruTrainArgs>(
-        CHAPTER,
-        "Train a GRU character-level language model on The Time Machine, \
-         or continue a text with a trained one.",
-        "With no subcommand, `train` runs: `ch_gru --epochs 5` trains for \
-         five epochs with d2l's other settings (hidden 256, lr 1, batch \
-         32 × 35 steps, the first 10,000 characters).",
-    );
-    cli::exit_on_error(match command {
-        Command::Train(args) => train(&args),
-        Command::Generate(args) => cli::generate_scratch(
-            &args,
-            CHAPTER,
-            "gru",
-            |ck, vocab_size, num_hiddens| {
-                let variant = checkpoint_variant(ck)?;
-                Ok(Gru::new(vocab_size, num_hiddens, variant))
-            },
-        ),
-    });
+    CHAPTER.main(train, generate);
+}
+
+fn generate(args: &GenerateArgs) -> Result<()> {
+    cli::generate_scratch(args, CHAPTER.name, "gru", |ck, v, h| {
+        Ok(Gru::new(v, h, checkpoint_variant(ck)?))
+    })
 }
 
 fn train(args: &GruTrainArgs) -> Result<()> {
     let common = &args.common;
     if common.implementation == Impl::Concise {
-        return train_concise(args);
+        #[cfg(not(feature = "torch"))]
+        return Err(cli::concise_unavailable(CHAPTER.name));
+        #[cfg(feature = "torch")]
+        return ch_gru::concise::train_cli(
+            common,
+            common.prepare(CHAPTER.name, SHAPE)?,
+        );
     }
-    let run = common.prepare(CHAPTER, SHAPE)?;
+    let run = common.prepare(CHAPTER.name, SHAPE)?;
     let variant = args.variant;
     let cell = Gru::new(run.splits.vocab.len(), common.num_hiddens, variant);
     let meta = BTreeMap::from([
@@ -62,15 +64,4 @@ fn train(args: &GruTrainArgs) -> Result<()> {
         ("variant".to_string(), variant_name(variant).to_string()),
     ]);
     cli::train_scratch(cell, common, run, "GRU from scratch", meta)
-}
-
-#[cfg(not(feature = "torch"))]
-fn train_concise(_: &GruTrainArgs) -> Result<()> {
-    Err(cli::concise_unavailable(CHAPTER))
-}
-
-#[cfg(feature = "torch")]
-fn train_concise(args: &GruTrainArgs) -> Result<()> {
-    let run = args.common.prepare(CHAPTER, SHAPE)?;
-    ch_gru::concise::train_cli(&args.common, run)
 }
