@@ -2,10 +2,9 @@
 //! with a message that says what is wrong: so it can fail, and a learner
 //! learns something when it does.
 
-use ch_gru::scratch::{GruCache, GruParams};
-use ch_lstm::scratch::LstmCache;
+use ch_gru::scratch::GruCache;
 use exercises::checker::{grade, Outcome, EXERCISES};
-use exercises::{demo, solutions, Answers, GateValues, TwoLayerGru, REFERENCE};
+use exercises::{demo, solutions, Answers, GateValues, REFERENCE};
 use ndarray::Array2;
 
 fn outcome(id: &str, answers: &Answers) -> Outcome {
@@ -81,55 +80,43 @@ fn the_report_in_the_book_is_what_the_checker_prints_today() {
 #[test]
 fn a_memory_cell_backward_without_the_path_through_h_is_caught() {
     // Uses only the ∂L/∂C_t from step t + 1, forgetting H_t = O ⊙ tanh(C_t).
-    fn wrong(
-        cache: &LstmCache<f64>,
-        _dh: &Array2<f64>,
-        dc: &Array2<f64>,
-    ) -> exercises::MemoryCellGrads {
-        let zero = Array2::zeros(dc.raw_dim());
-        solutions::lstm_memory_cell_backward(cache, &zero, dc)
-    }
-    let why = failure(
-        "lstm-memory-cell-backward",
-        &Answers {
-            lstm_memory_cell_backward: wrong,
-            ..REFERENCE
+    let answers = Answers {
+        lstm_memory_cell_backward: |cache, _dh, dc| {
+            let zero = Array2::zeros(dc.raw_dim());
+            solutions::lstm_memory_cell_backward(cache, &zero, dc)
         },
-    );
+        ..REFERENCE
+    };
+    let why = failure("lstm-memory-cell-backward", &answers);
     assert!(why.contains("∂L/∂C_{t−1}"), "{why}");
     assert!(why.contains("∂L/∂w_xf"), "{why}");
 }
 
 #[test]
 fn a_two_layer_backward_that_drops_the_gradient_down_the_stack_is_caught() {
-    fn wrong(
-        p: &[GruParams<f64>; 2],
-        x: &Array2<f64>,
-        step: &TwoLayerGru,
-        dh: &[Array2<f64>; 2],
-        g: &mut [GruParams<f64>; 2],
-    ) -> [Array2<f64>; 2] {
-        // Layer 1's input gradient is dropped instead of joining
-        // layer 0's: as if the layers were not connected.
-        use ch_gru::scratch::{gru_step_backward, Variant::ResetBefore};
-        use d2l::rnn::Input::Dense;
-        let [g0, g1] = g;
-        let top = Dense(step.h[0].view());
-        let c = &step.caches;
-        let (d1, _dx) =
-            gru_step_backward(&p[1], ResetBefore, &top, &c[1], &dh[1], g1);
-        let bottom = Dense(x.view());
-        let (d0, _) =
-            gru_step_backward(&p[0], ResetBefore, &bottom, &c[0], &dh[0], g0);
-        [d0, d1]
-    }
-    let why = failure(
-        "two-layer-gru",
-        &Answers {
-            two_layer_gru_step_backward: wrong,
-            ..REFERENCE
+    use ch_gru::scratch::{gru_step_backward, Variant::ResetBefore};
+    use d2l::rnn::Input::Dense;
+    // Layer 1's input gradient is dropped instead of joining layer 0's: as
+    // if the layers were not connected.
+    let answers = Answers {
+        two_layer_gru_step_backward: |p, x, step, dh, [g0, g1]| {
+            let (top, c) = (Dense(step.h[0].view()), &step.caches);
+            let (d1, _dx) =
+                gru_step_backward(&p[1], ResetBefore, &top, &c[1], &dh[1], g1);
+            let bottom = Dense(x.view());
+            let (d0, _) = gru_step_backward(
+                &p[0],
+                ResetBefore,
+                &bottom,
+                &c[0],
+                &dh[0],
+                g0,
+            );
+            [d0, d1]
         },
-    );
+        ..REFERENCE
+    };
+    let why = failure("two-layer-gru", &answers);
     assert!(why.contains("∂L/∂l0.w_xz"), "{why}");
     assert!(!why.contains("∂L/∂l1."), "layer 1 is right: {why}");
 }
@@ -138,82 +125,56 @@ fn a_two_layer_backward_that_drops_the_gradient_down_the_stack_is_caught() {
 fn gates_that_let_later_inputs_overwrite_the_state_are_caught() {
     // Z = 0 everywhere: every step takes its own input, so the last
     // candidate overwrites what X_{t′} wrote.
-    fn wrong(_t_prime: usize, t: usize) -> Vec<GateValues> {
-        vec![
-            GateValues {
+    let answers = Answers {
+        gru_gates_for_input_at: |_t_prime, t| {
+            let open = GateValues {
                 reset: 0.0,
-                update: 0.0
+                update: 0.0,
             };
-            t + 1
-        ]
-    }
-    let why = failure(
-        "gru-gates-for-input-at",
-        &Answers {
-            gru_gates_for_input_at: wrong,
-            ..REFERENCE
+            vec![open; t + 1]
         },
-    );
+        ..REFERENCE
+    };
+    let why = failure("gru-gates-for-input-at", &answers);
     assert!(why.contains("H_t does not depend on X_{t′}"), "{why}");
 }
 
 #[test]
 fn a_one_gate_gru_that_keeps_both_gates_is_caught() {
-    fn both(
-        p: &GruParams<f64>,
-        x: &Array2<f64>,
-        h: &Array2<f64>,
-    ) -> Array2<f64> {
-        let input = d2l::rnn::Input::Dense(x.view());
-        ch_gru::scratch::gru_step(
-            p,
-            ch_gru::scratch::Variant::ResetBefore,
-            &input,
-            h,
-        )
-        .0
-    }
-    let why = failure(
-        "gru-reset-gate-only",
-        &Answers {
-            gru_reset_gate_only: both,
-            ..REFERENCE
+    use ch_gru::scratch::{gru_step, Variant::ResetBefore};
+    let answers = Answers {
+        gru_reset_gate_only: |p, x, h| {
+            gru_step(p, ResetBefore, &d2l::rnn::Input::Dense(x.view()), h).0
         },
-    );
+        ..REFERENCE
+    };
+    let why = failure("gru-reset-gate-only", &answers);
     assert!(why.contains("H_t is off by"), "{why}");
 }
 
 #[test]
 fn gates_that_half_open_after_t_prime_are_caught() {
     // Right at t′, but Z = 0.5 afterwards lets the later inputs leak in.
-    fn wrong(t_prime: usize, t: usize) -> Vec<GateValues> {
-        let mut gates = solutions::gru_gates_for_input_at(t_prime, t);
-        for g in &mut gates[t_prime + 1..] {
-            g.update = 0.5;
-        }
-        gates
-    }
-    let why = failure(
-        "gru-gates-for-input-at",
-        &Answers {
-            gru_gates_for_input_at: wrong,
-            ..REFERENCE
+    let answers = Answers {
+        gru_gates_for_input_at: |t_prime, t| {
+            let mut gates = solutions::gru_gates_for_input_at(t_prime, t);
+            for g in &mut gates[t_prime + 1..] {
+                g.update = 0.5;
+            }
+            gates
         },
-    );
+        ..REFERENCE
+    };
+    let why = failure("gru-gates-for-input-at", &answers);
     assert!(why.contains("H_t still depends on X_3"), "{why}");
 }
 
 #[test]
 fn a_panic_other_than_todo_is_a_failure_with_its_message() {
-    fn panics(_: usize, _: usize) -> Vec<GateValues> {
-        panic!("index out of bounds")
-    }
-    let why = failure(
-        "gru-gates-for-input-at",
-        &Answers {
-            gru_gates_for_input_at: panics,
-            ..REFERENCE
-        },
-    );
+    let answers = Answers {
+        gru_gates_for_input_at: |_, _| panic!("index out of bounds"),
+        ..REFERENCE
+    };
+    let why = failure("gru-gates-for-input-at", &answers);
     assert_eq!(why, "panicked: index out of bounds");
 }

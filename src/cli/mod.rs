@@ -1,18 +1,22 @@
 //! The command line every chapter shares: `train` (the default) and
 //! `generate`, with d2l's hyper-parameters as flags, and what a run writes.
 
+mod chapter;
 #[cfg(feature = "torch")]
 mod concise;
 mod generate;
+mod ngram;
 pub mod plot;
 mod run;
 
+pub use chapter::{exit_on_error, Chapter, Cli, Command};
 #[cfg(feature = "torch")]
 pub use concise::{train_concise, BuildConcise, Layers};
 pub use generate::{
     check_vocab_token, checkpoint_layers, checkpoint_path, checkpoint_usize,
     checkpoint_vocab, generate_and_print, generate_scratch, open_checkpoint,
 };
+pub use ngram::{ngram, ngram_table};
 pub use run::{
     default_threads, memory_estimate_bytes, peak_rss_mb, result_table,
     train_and_save, train_scratch, Prepared, Shape,
@@ -22,103 +26,8 @@ use crate::data::Sampling;
 use crate::model::CodePath;
 use crate::train::generate::Decoding;
 use crate::train::PREFIX;
-use clap::{
-    Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
-};
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-
-/// A chapter's command line: `train` (the default, so its flags also work
-/// without the subcommand) and `generate`. `T` is the chapter's training
-/// flags: [`TrainArgs`], flattened into a struct with its own extras.
-#[derive(Debug, Parser)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct Cli<T: Args> {
-    #[command(subcommand)]
-    command: Option<Command<T>>,
-    #[command(flatten)]
-    train: T,
-}
-
-/// What a chapter's binary was asked to do.
-#[derive(Debug, Subcommand)]
-pub enum Command<T: Args> {
-    /// Train a model (the default) and write metrics, a plot and a
-    /// checkpoint.
-    Train(T),
-    /// Continue a prefix with a trained model.
-    Generate(GenerateArgs),
-}
-
-/// A chapter's binary: its name, its help, and the flags whose defaults
-/// it changes (`("lr", "2")`).
-#[derive(Debug, Clone, Copy)]
-pub struct Chapter {
-    pub name: &'static str,
-    /// One line.
-    pub about: &'static str,
-    pub after_help: &'static str,
-    pub defaults: &'static [(&'static str, &'static str)],
-}
-
-impl Chapter {
-    /// The whole of a chapter's `main`: parses the command line with the
-    /// chapter's training flags `T`, runs `train` or `generate`, and turns
-    /// an error into a message and a failure status.
-    pub fn main<T: Args + FromArgMatches>(
-        &self,
-        train: impl FnOnce(&T) -> anyhow::Result<()>,
-        generate: impl FnOnce(&GenerateArgs) -> anyhow::Result<()>,
-    ) {
-        exit_on_error(match self.parse::<T>() {
-            Command::Train(args) => train(&args),
-            Command::Generate(args) => generate(&args),
-        });
-    }
-
-    /// Parses the command line.
-    pub fn parse<T: Args + FromArgMatches>(&self) -> Command<T> {
-        let Chapter {
-            name,
-            about,
-            after_help,
-            defaults,
-        } = *self;
-        crate::io::console::file_size_limit_is_an_error();
-        let mut command = Cli::<T>::command()
-            .name(name)
-            .bin_name(name)
-            .about(about)
-            .after_help(after_help)
-            .version(env!("CARGO_PKG_VERSION"));
-        for &(flag, value) in defaults {
-            command = command
-                .mut_arg(flag, |a| a.default_value(value))
-                .mut_subcommand("train", |c| {
-                    c.mut_arg(flag, |a| a.default_value(value))
-                });
-        }
-        let cli = command
-            .try_get_matches()
-            .and_then(|m| Cli::<T>::from_arg_matches(&m))
-            .unwrap_or_else(|e| exit_with_usage(&e));
-        cli.command.unwrap_or(Command::Train(cli.train))
-    }
-}
-
-/// Prints clap's message (`--help`, `--version`, or a usage error) and
-/// exits with its status; if the message cannot be printed, says so and
-/// exits with 1, since a help text that went nowhere is no success.
-fn exit_with_usage(e: &clap::Error) -> ! {
-    match e.print() {
-        Err(io) if io.kind() != std::io::ErrorKind::BrokenPipe => {
-            crate::io::console::error(&format!(
-                "cannot print to standard output: {io}"
-            ));
-            std::process::exit(1)
-        }
-        _ => std::process::exit(e.exit_code()),
-    }
-}
 
 /// Which implementation trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -247,14 +156,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 35, value_parser = positive_usize,
           allow_negative_numbers = true)]
     pub num_steps: usize,
-    /// Characters of the book to train on, from its start.
-    #[arg(long, default_value_t = 10_000, value_parser = positive_usize,
-          allow_negative_numbers = true)]
-    pub max_tokens: usize,
-    /// Characters after the training text held out for validation.
-    #[arg(long, default_value_t = 5_000, value_parser = positive_usize,
-          allow_negative_numbers = true)]
-    pub valid_tokens: usize,
+    #[command(flatten)]
+    pub split: SplitArgs,
     /// Gradient clipping threshold θ on the global gradient norm.
     #[arg(long, default_value_t = 1.0, value_parser = positive_f64,
           allow_negative_numbers = true)]
@@ -291,6 +194,39 @@ pub struct TrainArgs {
     /// The concise model has only its own.
     #[arg(long, value_enum, default_value_t)]
     pub path: CodePath,
+}
+
+/// Which text trains and which validates: d2l's split by default.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct SplitArgs {
+    /// Characters of the book to train on, from its start.
+    #[arg(long, default_value_t = 10_000, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub max_tokens: usize,
+    /// Characters after the training text held out for validation.
+    #[arg(long, default_value_t = 5_000, value_parser = positive_usize,
+          allow_negative_numbers = true)]
+    pub valid_tokens: usize,
+}
+
+/// `ngram`: the Kneser–Ney baseline on the same split as `train`.
+#[derive(Debug, Clone, Args)]
+pub struct NgramArgs {
+    #[command(flatten)]
+    pub split: SplitArgs,
+    /// The highest order to score (orders 1 to it, at most 12).
+    #[arg(long, default_value_t = 7, value_parser = max_order,
+          allow_negative_numbers = true)]
+    pub max_order: usize,
+}
+
+fn max_order(s: &str) -> Result<usize, String> {
+    match positive_usize(s)? {
+        n if n > 12 => Err(format!(
+            "at most 12, got {n}; past 7 a character n-gram gains nothing here"
+        )),
+        n => Ok(n),
+    }
 }
 
 /// `generate`: continue a prefix with a trained model.
@@ -390,32 +326,4 @@ where
         }
     }
     Ok(())
-}
-
-/// Runs a command's body and turns an error into a message on stderr and
-/// a failure status, without a backtrace: errors here are for users. An
-/// interrupted run exits as the signal would have (130 for Ctrl-C).
-pub fn exit_on_error(result: anyhow::Result<()>) {
-    let Err(e) = result else { return };
-    // The chain of causes, skipping those a message already quotes.
-    let mut message = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            if !message.is_empty() {
-                message.push_str(": ");
-            }
-            message.push_str(&text);
-        }
-    }
-    crate::io::console::error(&message);
-    let interrupted = matches!(
-        e.downcast_ref::<crate::train::TrainError>(),
-        Some(crate::train::TrainError::Interrupted { .. })
-    );
-    std::process::exit(if interrupted {
-        crate::io::console::interrupted_status()
-    } else {
-        1
-    });
 }

@@ -1,7 +1,7 @@
 //! `train`: everything checked before the first epoch, the training, and
 //! the run's outputs written all at once.
 
-use super::{scratch_tensors, Device, Impl, NamedArrays, TrainArgs};
+use super::{scratch_tensors, Device, Impl, NamedArrays, SplitArgs, TrainArgs};
 use crate::cli::plot::perplexity_svg;
 use crate::data::{load_splits_time_machine, SeqDataLoader, Splits};
 use crate::fast::Sequence;
@@ -69,20 +69,23 @@ impl TrainArgs {
                  runs on the CPU only"
             );
         }
-        if self.valid_tokens <= self.num_steps {
+        let SplitArgs {
+            max_tokens,
+            valid_tokens,
+        } = self.split;
+        if valid_tokens <= self.num_steps {
             bail!(
                 "--valid-tokens {} is too short for --num-steps {}: \
                  validation reads subsequences of {} steps and their \
                  labels, so it needs at least {} tokens",
-                self.valid_tokens,
+                valid_tokens,
                 self.num_steps,
                 self.num_steps,
                 self.num_steps.saturating_add(1)
             );
         }
         let out = OutDir::check(&self.out_dir(chapter))?;
-        let splits =
-            load_splits_time_machine(Some(self.max_tokens), self.valid_tokens)?;
+        let splits = load_splits_time_machine(Some(max_tokens), valid_tokens)?;
         let loader = SeqDataLoader::new(
             splits.train.clone(),
             self.batch_size,
@@ -206,8 +209,8 @@ fn settings(
     put("num_hiddens", args.num_hiddens.to_string());
     put("batch_size", args.batch_size.to_string());
     put("num_steps", args.num_steps.to_string());
-    put("max_tokens", args.max_tokens.to_string());
-    put("valid_tokens", args.valid_tokens.to_string());
+    put("max_tokens", args.split.max_tokens.to_string());
+    put("valid_tokens", args.split.valid_tokens.to_string());
     put("train_tokens", run.splits.train.len().to_string());
     put("vocab_size", run.splits.vocab.len().to_string());
     put("seed", args.seed.to_string());

@@ -4,6 +4,7 @@
 //! the two code paths of a from-scratch model ([`CodePath`]), the second
 //! split between threads ([`parallel`]).
 
+pub mod ngram;
 pub mod parallel;
 pub mod rnn_model;
 

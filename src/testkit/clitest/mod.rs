@@ -153,6 +153,9 @@ pub fn bad_input_is_refused(bin: &str, dir: &Path) {
         "too short",
     );
     fails_with(bin, &["--no-such-flag"], 2, "unexpected argument");
+    fails_with(bin, &["ngram", "--max-order", "0"], 2, "at least 1");
+    fails_with(bin, &["ngram", "--max-order", "13"], 2, "at most 12");
+    fails_with(bin, &["ngram", "--valid-tokens", "1"], 1, "at least 2");
 
     let damaged = d("damaged.safetensors");
     std::fs::write(&damaged, b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
@@ -165,6 +168,26 @@ pub fn bad_input_is_refused(bin: &str, dir: &Path) {
     args.extend_from_slice(&["--lr", "1e30", "--clip", "1e30", "--out", &out]);
     fails_with(bin, &args, 1, "diverged");
     assert!(!Path::new(&out).exists(), "a diverged run wrote {out}");
+}
+
+/// `ngram` prints the baseline's perplexity and bits per character for
+/// each order, on the split its flags give.
+pub fn ngram_prints_a_row_per_order(bin: &str) {
+    let o = run(bin, &["ngram", "--max-order", "3", "--max-tokens", "2000"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains("characters 0..2000"), "{stdout}");
+    let rows: Vec<&str> =
+        stdout.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 4, "a header and orders 1 to 3: {stdout}");
+    for (order, row) in rows[1..].iter().enumerate() {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(cells[1], (order + 1).to_string(), "{row}");
+        let ppl: f64 = cells[2].parse().unwrap();
+        let bpc: f64 = cells[3].parse().unwrap();
+        assert!(ppl > 1.0 && ppl < 28.0, "{row}");
+        assert!((bpc - ppl.log2()).abs() < 0.01, "{row}");
+    }
 }
 
 /// The end-to-end tests of a chapter binary, in one line of its
@@ -183,6 +206,11 @@ macro_rules! chapter_cli_tests {
             let (a, b) = (dir.path().join("a"), dir.path().join("b"));
             $crate::testkit::clitest::train_and_generate($bin, &[], &a);
             $crate::testkit::clitest::train_and_generate($bin, $second_run, &b);
+        }
+
+        #[test]
+        fn ngram_prints_a_row_per_order() {
+            $crate::testkit::clitest::ngram_prints_a_row_per_order($bin);
         }
 
         #[test]

@@ -1,0 +1,131 @@
+//! A chapter's binary from end to end: its command line (`train`, the
+//! default, `generate` and `ngram`), what runs, and how an error reaches
+//! the user.
+
+use super::{ngram, GenerateArgs, NgramArgs};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+/// A chapter's command line: `train` (the default, so its flags also work
+/// without the subcommand) and `generate`. `T` is the chapter's training
+/// flags: [`TrainArgs`], flattened into a struct with its own extras.
+#[derive(Debug, Parser)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli<T: Args> {
+    #[command(subcommand)]
+    command: Option<Command<T>>,
+    #[command(flatten)]
+    train: T,
+}
+
+/// What a chapter's binary was asked to do.
+#[derive(Debug, Subcommand)]
+pub enum Command<T: Args> {
+    /// Train a model (the default) and write metrics, a plot and a
+    /// checkpoint.
+    Train(T),
+    /// Continue a prefix with a trained model.
+    Generate(GenerateArgs),
+    /// Score the validation text with the baseline every model should
+    /// beat: interpolated Kneser–Ney character n-grams of orders 1 to 7.
+    Ngram(NgramArgs),
+}
+
+/// A chapter's binary: its name, its help, and the flags whose defaults
+/// it changes (`("lr", "2")`).
+#[derive(Debug, Clone, Copy)]
+pub struct Chapter {
+    pub name: &'static str,
+    /// One line.
+    pub about: &'static str,
+    pub after_help: &'static str,
+    pub defaults: &'static [(&'static str, &'static str)],
+}
+
+impl Chapter {
+    /// The whole of a chapter's `main`: parses the command line with the
+    /// chapter's training flags `T`, runs `train` or `generate`, and turns
+    /// an error into a message and a failure status.
+    pub fn main<T: Args + FromArgMatches>(
+        &self,
+        train: impl FnOnce(&T) -> anyhow::Result<()>,
+        generate: impl FnOnce(&GenerateArgs) -> anyhow::Result<()>,
+    ) {
+        exit_on_error(match self.parse::<T>() {
+            Command::Train(args) => train(&args),
+            Command::Generate(args) => generate(&args),
+            Command::Ngram(args) => ngram::ngram(&args),
+        });
+    }
+
+    /// Parses the command line.
+    pub fn parse<T: Args + FromArgMatches>(&self) -> Command<T> {
+        let Chapter {
+            name,
+            about,
+            after_help,
+            defaults,
+        } = *self;
+        crate::io::console::file_size_limit_is_an_error();
+        let mut command = Cli::<T>::command()
+            .name(name)
+            .bin_name(name)
+            .about(about)
+            .after_help(after_help)
+            .version(env!("CARGO_PKG_VERSION"));
+        for &(flag, value) in defaults {
+            command = command
+                .mut_arg(flag, |a| a.default_value(value))
+                .mut_subcommand("train", |c| {
+                    c.mut_arg(flag, |a| a.default_value(value))
+                });
+        }
+        let cli = command
+            .try_get_matches()
+            .and_then(|m| Cli::<T>::from_arg_matches(&m))
+            .unwrap_or_else(|e| exit_with_usage(&e));
+        cli.command.unwrap_or(Command::Train(cli.train))
+    }
+}
+
+/// Prints clap's message (`--help`, `--version`, or a usage error) and
+/// exits with its status; if the message cannot be printed, says so and
+/// exits with 1, since a help text that went nowhere is no success.
+fn exit_with_usage(e: &clap::Error) -> ! {
+    match e.print() {
+        Err(io) if io.kind() != std::io::ErrorKind::BrokenPipe => {
+            crate::io::console::error(&format!(
+                "cannot print to standard output: {io}"
+            ));
+            std::process::exit(1)
+        }
+        _ => std::process::exit(e.exit_code()),
+    }
+}
+
+/// Runs a command's body and turns an error into a message on stderr and
+/// a failure status, without a backtrace: errors here are for users. An
+/// interrupted run exits as the signal would have (130 for Ctrl-C).
+pub fn exit_on_error(result: anyhow::Result<()>) {
+    let Err(e) = result else { return };
+    // The chain of causes, skipping those a message already quotes.
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    crate::io::console::error(&message);
+    let interrupted = matches!(
+        e.downcast_ref::<crate::train::TrainError>(),
+        Some(crate::train::TrainError::Interrupted { .. })
+    );
+    std::process::exit(if interrupted {
+        crate::io::console::interrupted_status()
+    } else {
+        1
+    });
+}
