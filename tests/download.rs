@@ -99,6 +99,18 @@ fn put_in_cache(d: &Downloader, name: &str, content: &[u8]) {
     std::fs::write(d.cache_dir.join(name), content).unwrap();
 }
 
+/// Fetches `tm.txt` from a server that answers with `reply`, expects an
+/// error, and checks that the error names the file's URL and that the
+/// cache holds nothing afterwards.
+fn failed_fetch(reply: Reply) -> DownloadError {
+    let (url, _) = serve(reply);
+    let (d, _dir) = downloader(&url);
+    let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
+    assert!(err.to_string().contains(&format!("{url}/tm.txt")), "{err}");
+    assert!(cache_files(&d).is_empty(), "left {:?}", cache_files(&d));
+    err
+}
+
 fn cache_files(d: &Downloader) -> Vec<String> {
     match std::fs::read_dir(&d.cache_dir) {
         Ok(entries) => entries
@@ -174,32 +186,19 @@ fn wrong_hash_is_an_error_and_leaves_no_file() {
 
 #[test]
 fn truncated_body_is_an_error_and_leaves_no_file() {
-    let (url, _) = serve(Reply::Truncated);
-    let (d, _dir) = downloader(&url);
-    let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DownloadError::Interrupted { .. }
-                | DownloadError::HashMismatch { .. }
-        ),
-        "{err:?}"
+    let err = failed_fetch(Reply::Truncated);
+    let cut = matches!(
+        err,
+        DownloadError::Interrupted { .. } | DownloadError::HashMismatch { .. }
     );
-    assert!(err.to_string().contains(&url), "{err}");
-    assert!(cache_files(&d).is_empty(), "left {:?}", cache_files(&d));
+    assert!(cut, "{err:?}");
 }
 
 #[test]
 fn not_found_is_an_error_naming_the_url() {
-    let (url, _) = serve(Reply::NotFound);
-    let (d, _dir) = downloader(&url);
-    let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
-    assert!(
-        matches!(err, DownloadError::Status { status: 404, .. }),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains(&format!("{url}/tm.txt")), "{err}");
-    assert!(cache_files(&d).is_empty());
+    let err = failed_fetch(Reply::NotFound);
+    let status = matches!(err, DownloadError::Status { status: 404, .. });
+    assert!(status, "{err:?}");
 }
 
 #[test]

@@ -14,14 +14,11 @@ d2l::chapter_cli_tests!(
 #[test]
 fn layers_are_checked_before_a_stack_is_built() {
     use d2l::testkit::clitest::checkpoints::{edit_checkpoint, set_meta};
-    use d2l::testkit::clitest::faults::snapshot;
+    use d2l::testkit::clitest::faults::good_run;
     let bin = d2l::testkit::clitest::bin(env!("CARGO_BIN_EXE_ch_deep_rnn"));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let mut args = d2l::testkit::clitest::TINY.to_vec();
-    args.extend_from_slice(&["--quiet", "--out", out.to_str().unwrap()]);
-    assert!(d2l::testkit::clitest::run(&bin, &args).status.success());
-    assert_eq!(snapshot(&out).len(), 5);
+    assert_eq!(good_run(&bin, &out).len(), 5);
     let ck = out.join("model.safetensors");
     let edited = dir.path().join("edited.safetensors");
     for layers in ["0", "3", "100000000000", "-1"] {

@@ -4,7 +4,7 @@
 //! each panics with the command's output when the promise is broken.
 
 use super::checkpoints::{edit_checkpoint, set_meta};
-use super::{run, text, TINY};
+use super::{run, text, users_folder, TINY};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -65,7 +65,7 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Trains a tiny model into `out` and returns what the folder holds.
-pub(super) fn good_run(bin: &str, out: &Path) -> BTreeMap<String, Vec<u8>> {
+pub fn good_run(bin: &str, out: &Path) -> BTreeMap<String, Vec<u8>> {
     let o = run(bin, &tiny(&[], s(out)));
     assert!(o.status.success(), "{}", text(&o).1);
     snapshot(out)
@@ -177,13 +177,11 @@ pub fn output_problems_come_before_training(bin: &str, dir: &Path) {
     let file = dir.join("a-file");
     std::fs::write(&file, b"mine").unwrap();
     let foreign = dir.join("notes");
-    std::fs::create_dir_all(&foreign).unwrap();
-    std::fs::write(foreign.join("notes.txt"), b"mine").unwrap();
+    users_folder(&foreign, "notes.txt", b"mine");
     let blocked = file.join("run");
     // A folder named like one of a run's files is still the user's.
     let trap = dir.join("trap");
-    std::fs::create_dir_all(trap.join("metrics.json")).unwrap();
-    std::fs::write(trap.join("metrics.json/notes.txt"), b"mine").unwrap();
+    users_folder(&trap.join("metrics.json"), "notes.txt", b"mine");
     let cases = [
         (s(&file), "is a file, not a folder"),
         (s(&foreign), "not a run's (notes.txt)"),

@@ -18,6 +18,13 @@ pub fn bin(default: &str) -> String {
 }
 
 /// Runs `bin` with `args`, no terminal, and returns its output.
+/// Makes the folder `path` holding `file` with `content`: a user's
+/// folder, which no run may touch.
+pub fn users_folder(path: &Path, file: &str, content: &[u8]) {
+    std::fs::create_dir_all(path).unwrap();
+    std::fs::write(path.join(file), content).unwrap();
+}
+
 pub fn run(bin: &str, args: &[&str]) -> Output {
     Command::new(bin)
         .args(args)

@@ -3,7 +3,7 @@
 //! paths given as `--out`.
 
 use super::faults::{fails, good_run, leftovers, run_with, s, snapshot, tiny};
-use super::{run, text, TINY};
+use super::{run, text, users_folder, TINY};
 use std::path::Path;
 
 /// Defect 4: a run's outputs appear together or not at all. A kill in
@@ -68,15 +68,13 @@ pub fn recovery_deletes_nothing(bin: &str, dir: &Path) {
     let out = dir.join("run");
     good_run(bin, &out);
     let backup = dir.join(".run.old");
-    std::fs::create_dir(&backup).unwrap();
-    std::fs::write(backup.join("notes.txt"), b"mine").unwrap();
+    users_folder(&backup, "notes.txt", b"mine");
     let look_alike = dir.join(".run.swapped-999999999");
     std::fs::write(&look_alike, b"also mine").unwrap();
     // Folders named like staging folders of dead processes, but not as a
     // run names them or not holding what a run stages: a user's.
     let staged_notes = dir.join(".run.staged-4194307");
-    std::fs::create_dir(&staged_notes).unwrap();
-    std::fs::write(staged_notes.join("notes.txt"), b"mine").unwrap();
+    users_folder(&staged_notes, "notes.txt", b"mine");
     let staged_keep = dir.join(".run.staged-4194308-keep");
     std::fs::create_dir(&staged_keep).unwrap();
     std::fs::write(staged_keep.join("metrics.json"), b"{}").unwrap();
