@@ -41,7 +41,9 @@ fn plot_is_an_svg_with_both_curves_and_labels() {
         .map(|e| EpochMetrics {
             epoch: e,
             train_perplexity: 20.0 / e as f64 + 1.0,
+            train_bpc: (20.0 / e as f64 + 1.0).log2(),
             valid_perplexity: 15.0 / e as f64 + 3.0,
+            valid_bpc: (15.0 / e as f64 + 3.0).log2(),
             tokens_per_sec: 1000.0,
             train_seconds: 0.1,
         })

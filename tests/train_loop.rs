@@ -112,7 +112,9 @@ fn best_valid_is_the_epoch_with_the_lowest_validation_perplexity() {
     let epoch = |epoch, valid_perplexity| EpochMetrics {
         epoch,
         train_perplexity: 2.0,
+        train_bpc: 1.0,
         valid_perplexity,
+        valid_bpc: f64::log2(valid_perplexity),
         tokens_per_sec: 1.0,
         train_seconds: 1.0,
     };
@@ -120,9 +122,12 @@ fn best_valid_is_the_epoch_with_the_lowest_validation_perplexity() {
     h.epochs = vec![epoch(1, 9.0), epoch(2, 4.5), epoch(3, 6.0)];
     assert_eq!(h.best_valid().epoch, 2);
     let table = d2l::cli::result_table(&h);
-    assert!(
-        table.contains("| best validation perplexity (epoch) | 4.50 (2) |"),
-        "{table}"
-    );
+    // log₂ 4.5 = 2.170, log₂ 6 = 2.585, log₂ 2 = 1.
+    let best = "| best validation perplexity (epoch, bits per character) | \
+                4.50 (2, 2.170) |";
+    assert!(table.contains(best), "{table}");
+    let last = "| validation perplexity (bits per character) | 6.00 (2.585) |";
+    assert!(table.contains(last), "{table}");
+    assert!(table.contains("| 2.00 (1.000) |"), "{table}");
     assert!(table.contains("| wall time, 3 epochs | n/a |"), "{table}");
 }

@@ -55,6 +55,7 @@ fn main() -> Result<()> {
         "training ppl",
         "validation ppl",
         "best validation ppl (epoch)",
+        "best validation bpc",
         "tokens/s",
     ];
     let extra = [
@@ -77,6 +78,7 @@ fn main() -> Result<()> {
             format!("{:.2}", last.train_perplexity),
             format!("{:.2}", last.valid_perplexity),
             format!("{:.2} ({})", best.valid_perplexity, best.epoch),
+            format!("{:.3}", best.valid_perplexity.log2()),
             format!("{:.0}", h.tokens_per_sec()),
         ];
         if has("threads") {

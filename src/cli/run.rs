@@ -366,17 +366,21 @@ pub fn result_table(h: &History) -> String {
         .map_or("n/a".to_string(), |s| format!("{s:.0} s"));
     format!(
         "| measure | value |\n|---|---|\n\
-         | training perplexity | {:.2} |\n\
-         | validation perplexity | {:.2} |\n\
-         | best validation perplexity (epoch) | {:.2} ({}) |\n\
+         | training perplexity (bits per character) | {:.2} ({:.3}) |\n\
+         | validation perplexity (bits per character) | {:.2} ({:.3}) |\n\
+         | best validation perplexity (epoch, bits per character) | {:.2} \
+         ({}, {:.3}) |\n\
          | tokens/s (training, {}{}) | {:.0} |\n\
          | wall time, {} epochs | {} |\n\
          | peak RSS | {} |\n\
          | lr, clip θ, seed | {}, {}, {} |\n",
         last.train_perplexity,
+        last.train_perplexity.log2(),
         last.valid_perplexity,
+        last.valid_perplexity.log2(),
         best.valid_perplexity,
         best.epoch,
+        best.valid_perplexity.log2(),
         h.device,
         h.threads.map_or(String::new(), |n| {
             format!(", {n} thread{}", if n == 1 { "" } else { "s" })

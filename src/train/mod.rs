@@ -48,7 +48,13 @@ pub struct TrainConfig {
 pub struct EpochMetrics {
     pub epoch: usize,
     pub train_perplexity: f64,
+    /// Bits per character, log₂ of the perplexity: the average number of
+    /// bits the model needs to encode each next character.
+    #[serde(default)]
+    pub train_bpc: f64,
     pub valid_perplexity: f64,
+    #[serde(default)]
+    pub valid_bpc: f64,
     /// Training tokens per second of training time (validation excluded).
     pub tokens_per_sec: f64,
     /// Seconds spent on the training batches of this epoch.
@@ -337,7 +343,9 @@ pub fn train<M: LanguageModel>(
         history.epochs.push(EpochMetrics {
             epoch,
             train_perplexity: train_ppl,
+            train_bpc: train_ppl.log2(),
             valid_perplexity: valid_ppl,
+            valid_bpc: valid_ppl.log2(),
             tokens_per_sec: speed,
             train_seconds: secs,
         });
