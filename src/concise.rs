@@ -4,7 +4,7 @@
 //! and our arrays.
 
 use crate::data::Batch;
-use crate::model::LanguageModel;
+use crate::model::{KeepWeights, LanguageModel};
 use crate::rnn::{Output, TorchLayer, TorchLayout};
 use ndarray::{Array, ArrayD, Dimension, Ix1, Ix2};
 use tch::nn::{self, RNN};
@@ -126,6 +126,32 @@ pub fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Tensor {
 fn labels(y: &ndarray::Array2<usize>, device: Device) -> Tensor {
     let y: Vec<i64> = y.iter().map(|&t| t as i64).collect();
     Tensor::from_slice(&y).to_device(device)
+}
+
+impl<R> KeepWeights for ConciseRnn<R> {
+    /// Each variable of the store by name, copied.
+    type Weights = Vec<(String, Tensor)>;
+
+    fn weights(&self) -> Self::Weights {
+        let mut vars: Vec<(String, Tensor)> = self
+            .vs
+            .variables()
+            .into_iter()
+            .map(|(name, t)| (name, t.detach().copy()))
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    }
+
+    fn set_weights(&mut self, weights: &Self::Weights) {
+        let vars = self.vs.variables();
+        tch::no_grad(|| {
+            for (name, saved) in weights {
+                let mut var = vars[name].shallow_clone();
+                var.copy_(saved);
+            }
+        });
+    }
 }
 
 impl<R: RNN> LanguageModel for ConciseRnn<R>

@@ -1,8 +1,8 @@
 //! Text preprocessing and the vocabulary.
 
 use d2l::data::{
-    load_corpus_time_machine, load_splits_time_machine, normalize_line,
-    read_time_machine, tokenize, DataError, TokenKind, Vocab,
+    load_book_splits, load_corpus_time_machine, load_splits_time_machine,
+    normalize_line, read_time_machine, tokenize, DataError, TokenKind, Vocab,
 };
 
 fn lines(text: &[&str]) -> Vec<String> {
@@ -101,4 +101,30 @@ fn validation_split_follows_the_training_text() {
     assert_eq!(all.train.len() + all.valid.len(), corpus.len());
     let err = load_splits_time_machine(Some(170_000), 5_000).unwrap_err();
     assert!(matches!(err, DataError::SplitTooLarge { .. }), "{err}");
+}
+
+/// The whole-book split: three contiguous parts that cover the corpus
+/// once, 80/10/10, each what its recorded offsets say; d2l's split records
+/// its own offsets and has no test part.
+#[test]
+fn book_split_is_three_contiguous_parts() {
+    let (corpus, _) = load_corpus_time_machine(None).unwrap();
+    let s = load_book_splits().unwrap();
+    let o = &s.offsets;
+    let test = o.test.clone().unwrap();
+    assert_eq!(o.name, "book");
+    assert_eq!((o.train.start, o.train.end), (0, o.valid.start));
+    assert_eq!(
+        (o.valid.end, test.start, test.end),
+        (test.start, test.start, corpus.len())
+    );
+    assert_eq!(s.train[..], corpus[o.train.clone()]);
+    assert_eq!(s.valid[..], corpus[o.valid.clone()]);
+    assert_eq!(s.test[..], corpus[test]);
+    let n = corpus.len();
+    assert_eq!(s.train.len(), n * 8 / 10);
+    assert_eq!(s.valid.len(), n * 9 / 10 - n * 8 / 10);
+    let d2l = load_splits_time_machine(Some(10_000), 5_000).unwrap();
+    assert_eq!(d2l.offsets.valid, 10_000..15_000);
+    assert!(d2l.test.is_empty() && d2l.offsets.test.is_none());
 }

@@ -1,8 +1,10 @@
 //! The shared training loop, driven through a bigram model.
 
 use d2l::data::{load_splits_time_machine, Sampling, SeqDataLoader, Splits};
+use d2l::model::KeepWeights;
 use d2l::testkit::bigram::Bigram;
-use d2l::train::{evaluate, grad_clipping, train, TrainConfig, TrainError};
+use d2l::train::{evaluate, grad_clipping, train, train_keeping_best};
+use d2l::train::{TrainConfig, TrainError};
 use d2l::LanguageModel;
 
 fn config(num_epochs: usize, lr: f64) -> TrainConfig {
@@ -12,6 +14,7 @@ fn config(num_epochs: usize, lr: f64) -> TrainConfig {
         clip: 1.0,
         seed: 7,
         quiet: true,
+        patience: None,
     }
 }
 
@@ -130,4 +133,63 @@ fn best_valid_is_the_epoch_with_the_lowest_validation_perplexity() {
     assert!(table.contains(last), "{table}");
     assert!(table.contains("| 2.00 (1.000) |"), "{table}");
     assert!(table.contains("| wall time, 3 epochs | n/a |"), "{table}");
+}
+
+/// The loop hands over the weights of every epoch that lowers the best
+/// validation perplexity so far, and no other; those of the last such
+/// epoch score exactly the best perplexity again; and with patience p the
+/// run is the same run cut off p epochs after its best.
+#[test]
+fn best_weights_are_kept_and_patience_stops() {
+    // 300 training characters: the bigram table overfits them, so the
+    // validation perplexity falls, then rises.
+    let (s, loader, mut model) = setup((300, 2_000), 2, Sampling::Random);
+    let mut kept = Vec::new();
+    let mut best = None;
+    let full = train_keeping_best(
+        &mut model,
+        &loader,
+        &s.valid,
+        &s.vocab,
+        &config(40, 5.0),
+        |m| {
+            kept.push(m.weights());
+            best = Some(m.weights());
+        },
+    )
+    .unwrap();
+    let mut running = f64::INFINITY;
+    let improving: Vec<usize> = full
+        .epochs
+        .iter()
+        .filter(|e| {
+            let better = e.valid_perplexity < running;
+            running = running.min(e.valid_perplexity);
+            better
+        })
+        .map(|e| e.epoch)
+        .collect();
+    assert_eq!(kept.len(), improving.len());
+    let best_epoch = full.best_valid().epoch;
+    assert!(best_epoch + 5 < 40, "never overfits: best at {best_epoch}");
+    model.set_weights(&best.unwrap());
+    let again = evaluate(&mut model, &s.valid, 2, 10).unwrap();
+    assert_eq!(again, full.best_valid().valid_perplexity);
+
+    let (_, _, mut model) = setup((300, 2_000), 2, Sampling::Random);
+    let patient = TrainConfig {
+        patience: Some(5),
+        ..config(40, 5.0)
+    };
+    let cut = train(&mut model, &loader, &s.valid, &s.vocab, &patient).unwrap();
+    let perplexities = |h: &d2l::train::History| -> Vec<(f64, f64)> {
+        let e = h.epochs.iter();
+        e.map(|e| (e.train_perplexity, e.valid_perplexity))
+            .collect()
+    };
+    assert_eq!(cut.epochs.len(), best_epoch + 5);
+    assert_eq!(
+        perplexities(&cut)[..],
+        perplexities(&full)[..best_epoch + 5]
+    );
 }

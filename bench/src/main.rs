@@ -269,6 +269,7 @@ fn measure<M: LanguageModel>(
         clip: 1.0,
         seed: 0,
         quiet: true,
+        patience: None,
     };
     let mut rng = StdRng::seed_from_u64(0);
     let mut per_epoch = Vec::new();

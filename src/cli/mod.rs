@@ -22,7 +22,9 @@ pub use run::{
     train_and_save, train_scratch, Prepared, Shape,
 };
 
-use crate::data::Sampling;
+use crate::data::{
+    load_book_splits, load_splits_time_machine, Sampling, Splits,
+};
 use crate::model::CodePath;
 use crate::train::generate::Decoding;
 use crate::train::PREFIX;
@@ -158,6 +160,11 @@ pub struct TrainArgs {
     pub num_steps: usize,
     #[command(flatten)]
     pub split: SplitArgs,
+    /// Early stopping: stop once this many epochs in a row have not
+    /// lowered the best validation perplexity (best.safetensors always
+    /// holds that epoch's weights). Without it every epoch runs, as in d2l.
+    #[arg(long, value_parser = positive_usize, allow_negative_numbers = true)]
+    pub patience: Option<usize>,
     /// Gradient clipping threshold θ on the global gradient norm.
     #[arg(long, default_value_t = 1.0, value_parser = positive_f64,
           allow_negative_numbers = true)]
@@ -199,14 +206,65 @@ pub struct TrainArgs {
 /// Which text trains and which validates: d2l's split by default.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct SplitArgs {
-    /// Characters of the book to train on, from its start.
-    #[arg(long, default_value_t = 10_000, value_parser = positive_usize,
-          allow_negative_numbers = true)]
-    pub max_tokens: usize,
-    /// Characters after the training text held out for validation.
-    #[arg(long, default_value_t = 5_000, value_parser = positive_usize,
-          allow_negative_numbers = true)]
-    pub valid_tokens: usize,
+    /// `d2l`: the first --max-tokens characters train, the --valid-tokens
+    /// after them validate. `book`: the whole book in three contiguous
+    /// parts, 80% training, 10% validation, 10% test; the test part is
+    /// scored once, at the end, with the weights of the best validation
+    /// epoch.
+    #[arg(
+        long = "split",
+        id = "split",
+        value_name = "SPLIT",
+        value_enum,
+        default_value_t
+    )]
+    pub kind: SplitKind,
+    /// Characters of the book to train on, from its start (`--split d2l`)
+    /// [default: 10000]
+    #[arg(long, value_parser = positive_usize, allow_negative_numbers = true)]
+    pub max_tokens: Option<usize>,
+    /// Characters after the training text held out for validation
+    /// (`--split d2l`) [default: 5000]
+    #[arg(long, value_parser = positive_usize, allow_negative_numbers = true)]
+    pub valid_tokens: Option<usize>,
+}
+
+/// The splits of `--split`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SplitKind {
+    /// d2l's: a prefix of the book, and the text after it.
+    #[default]
+    D2l,
+    /// The whole book: 80% training, 10% validation, 10% test.
+    Book,
+}
+
+impl SplitArgs {
+    /// d2l's training text: the first 10,000 characters.
+    pub const D2L_TRAIN: usize = 10_000;
+    /// d2l's validation text: the 5,000 characters after it.
+    pub const D2L_VALID: usize = 5_000;
+
+    /// The split these flags ask for. `--max-tokens` and `--valid-tokens`
+    /// given with `--split book` are refused, not ignored.
+    pub fn load(&self) -> anyhow::Result<Splits> {
+        Ok(match self.kind {
+            SplitKind::D2l => load_splits_time_machine(
+                Some(self.max_tokens.unwrap_or(Self::D2L_TRAIN)),
+                self.valid_tokens.unwrap_or(Self::D2L_VALID),
+            )?,
+            SplitKind::Book => {
+                if self.max_tokens.is_some() || self.valid_tokens.is_some() {
+                    anyhow::bail!(
+                        "--max-tokens and --valid-tokens choose d2l's split; \
+                         --split book always trains on the first 80% of the \
+                         book. Drop them, or drop --split book"
+                    );
+                }
+                load_book_splits()?
+            }
+        })
+    }
 }
 
 /// `ngram`: the Kneser–Ney baseline on the same split as `train`.

@@ -1,16 +1,17 @@
 //! `train`: everything checked before the first epoch, the training, and
 //! the run's outputs written all at once.
 
-use super::{scratch_tensors, Device, Impl, NamedArrays, SplitArgs, TrainArgs};
+use super::{scratch_tensors, Device, Impl, NamedArrays, SplitKind, TrainArgs};
 use crate::cli::plot::perplexity_svg;
-use crate::data::{load_splits_time_machine, SeqDataLoader, Splits};
+use crate::data::{SeqDataLoader, Splits};
 use crate::fast::Sequence;
 use crate::io::checkpoint::encode;
 use crate::io::console;
 use crate::io::outputs::OutDir;
-use crate::model::{LanguageModel, RnnModel};
+use crate::model::{KeepWeights, LanguageModel, RnnModel};
 use crate::train::generate::{predict, Decoding};
-use crate::train::{train, History, TrainConfig, TrainError, NUM_PREDS};
+use crate::train::{evaluate, train_keeping_best, History, TestScore};
+use crate::train::{TrainConfig, TrainError, NUM_PREDS};
 use crate::train::{PREDICT_EVERY, PREFIX};
 use anyhow::{anyhow, bail, Context, Result};
 use ndarray::ArrayViewD;
@@ -54,6 +55,7 @@ impl TrainArgs {
             clip: self.clip,
             seed: self.seed,
             quiet: self.quiet,
+            patience: self.patience,
         }
     }
 
@@ -69,23 +71,20 @@ impl TrainArgs {
                  runs on the CPU only"
             );
         }
-        let SplitArgs {
-            max_tokens,
-            valid_tokens,
-        } = self.split;
-        if valid_tokens <= self.num_steps {
+        let splits = self.split.load()?;
+        if splits.valid.len() <= self.num_steps {
             bail!(
-                "--valid-tokens {} is too short for --num-steps {}: \
-                 validation reads subsequences of {} steps and their \
-                 labels, so it needs at least {} tokens",
-                valid_tokens,
+                "the validation text, {} characters, is too short for \
+                 --num-steps {}: validation reads subsequences of {} steps \
+                 and their labels, so it needs at least {} tokens. Raise \
+                 --valid-tokens or lower --num-steps",
+                splits.valid.len(),
                 self.num_steps,
                 self.num_steps,
                 self.num_steps.saturating_add(1)
             );
         }
         let out = OutDir::check(&self.out_dir(chapter))?;
-        let splits = load_splits_time_machine(Some(max_tokens), valid_tokens)?;
         let loader = SeqDataLoader::new(
             splits.train.clone(),
             self.batch_size,
@@ -209,9 +208,16 @@ fn settings(
     put("num_hiddens", args.num_hiddens.to_string());
     put("batch_size", args.batch_size.to_string());
     put("num_steps", args.num_steps.to_string());
-    put("max_tokens", args.split.max_tokens.to_string());
-    put("valid_tokens", args.split.valid_tokens.to_string());
-    put("train_tokens", run.splits.train.len().to_string());
+    let splits = &run.splits;
+    put("split", splits.offsets.name.clone());
+    if args.split.kind == SplitKind::D2l {
+        put("max_tokens", splits.train.len().to_string());
+    }
+    put("valid_tokens", splits.valid.len().to_string());
+    if !splits.test.is_empty() {
+        put("test_tokens", splits.test.len().to_string());
+    }
+    put("train_tokens", splits.train.len().to_string());
     put("vocab_size", run.splits.vocab.len().to_string());
     put("seed", args.seed.to_string());
     put("iter", format!("{:?}", args.iter).to_lowercase());
@@ -243,12 +249,14 @@ pub fn train_scratch<C: Sequence<f32>>(
 }
 
 /// Trains `model`, prints d2l's closing lines, and writes the metrics, the
-/// plot and the checkpoint (with `meta` and the vocabulary) to the output
-/// folder, all at once: if training or writing fails, or Ctrl-C stops it,
-/// the folder keeps its previous run.
-pub fn train_and_save<M: LanguageModel>(
+/// plot and the checkpoints of the last and of the best validation epoch
+/// (with `meta` and the vocabulary) to the output folder, all at once: if
+/// training or writing fails, or Ctrl-C stops it, the folder keeps its
+/// previous run. A split with a test part has it scored here, once, with
+/// the best epoch's weights.
+pub fn train_and_save<M: LanguageModel + KeepWeights>(
     model: &mut M,
-    tensors: impl FnOnce(&M) -> NamedArrays,
+    tensors: impl Fn(&M) -> NamedArrays,
     args: &TrainArgs,
     run: Prepared,
     title: &str,
@@ -264,13 +272,28 @@ pub fn train_and_save<M: LanguageModel>(
     let (splits, loader) = (&run.splits, &run.loader);
     let start = std::time::Instant::now();
     let config = args.config();
+    let mut best = None;
+    let keep = |m: &M| best = Some(m.weights());
+    let (valid, vocab) = (&splits.valid, &splits.vocab);
     let mut history =
-        train(model, loader, &splits.valid, &splits.vocab, &config).map_err(
-            |e| {
+        train_keeping_best(model, loader, valid, vocab, &config, keep)
+            .map_err(|e| {
                 let message = format!("{e}; {}", untouched());
                 anyhow::Error::new(e).context(message)
-            },
-        )?;
+            })?;
+    let best = best.expect("training ran at least one epoch");
+    let best_arrays = with_weights(model, &best, |model| -> Result<_> {
+        if !splits.test.is_empty() {
+            let (batch, steps) = (loader.batch_size(), loader.num_steps());
+            let ppl = evaluate(model, &splits.test, batch, steps)?;
+            history.test = Some(TestScore {
+                epoch: history.best_valid().epoch,
+                perplexity: ppl,
+                bpc: ppl.log2(),
+            });
+        }
+        Ok(tensors(model))
+    })?;
     history.wall_seconds = Some(start.elapsed().as_secs_f64());
     history.peak_rss_mb = peak_rss_mb();
     history.threads = Some(model.threads());
@@ -279,6 +302,7 @@ pub fn train_and_save<M: LanguageModel>(
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     history.settings = settings(args, &run, model, &meta);
+    history.split = Some(splits.offsets.clone());
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut samples = Vec::new();
     for prefix in [PREFIX, "traveller"] {
@@ -299,8 +323,9 @@ pub fn train_and_save<M: LanguageModel>(
     );
     meta.insert("num_hiddens".to_string(), args.num_hiddens.to_string());
     let arrays = tensors(model);
-    let views: Vec<(&str, ArrayViewD<'_, f32>)> =
-        arrays.iter().map(|(n, a)| (n.as_str(), a.view())).collect();
+    let mut best_meta = meta.clone();
+    best_meta
+        .insert("epoch".to_string(), history.best_valid().epoch.to_string());
     let svg = perplexity_svg(&history.epochs, title)
         .map_err(|e| anyhow!("drawing the perplexity plot: {e}"))?;
     // Everything is written before anything is printed, so a closed
@@ -312,7 +337,9 @@ pub fn train_and_save<M: LanguageModel>(
         staged.write("result.md", result_table(&history).as_bytes())?;
         staged.write("samples.txt", samples.as_bytes())?;
         staged.write("perplexity.svg", svg.as_bytes())?;
-        staged.write("model.safetensors", &encode(&views, &meta))?;
+        staged.write("model.safetensors", &checkpoint(&arrays, &meta))?;
+        let best = checkpoint(&best_arrays, &best_meta);
+        staged.write("best.safetensors", &best)?;
         if console::interrupted() {
             let epoch = history.epochs.len();
             return Err(TrainError::Interrupted { epoch }.into());
@@ -323,14 +350,23 @@ pub fn train_and_save<M: LanguageModel>(
         let message = format!("{e}; {}", untouched());
         e.context(message)
     })?;
-    let closing = format!("{}\n{samples}", history.final_line());
+    let mut closing = format!("{}\n", history.final_line());
+    if let Some(test) = &history.test {
+        closing += &format!(
+            "test perplexity {:.2} ({:.3} bits per character) with the \
+             weights of epoch {}, the best on validation\n",
+            test.perplexity, test.bpc, test.epoch
+        );
+    }
+    closing += &samples;
     let printed = console::result(&closing).and_then(|()| {
         if args.quiet {
             return Ok(());
         }
         console::result(&format!(
-            "wrote metrics.json, result.md, samples.txt, perplexity.svg and \
-             model.safetensors to {}\n",
+            "wrote metrics.json, result.md, samples.txt, perplexity.svg, \
+             model.safetensors (the last epoch) and best.safetensors (the \
+             best validation epoch) to {}\n",
             dir.display()
         ))
     });
@@ -342,6 +378,30 @@ pub fn train_and_save<M: LanguageModel>(
         )
     })?;
     Ok(history)
+}
+
+/// The bytes of a checkpoint of `arrays` with `meta`.
+fn checkpoint(
+    arrays: &NamedArrays,
+    meta: &BTreeMap<String, String>,
+) -> Vec<u8> {
+    let views: Vec<(&str, ArrayViewD<'_, f32>)> =
+        arrays.iter().map(|(n, a)| (n.as_str(), a.view())).collect();
+    encode(&views, meta)
+}
+
+/// Runs `f` on `model` with `weights` in place of its own, and puts its
+/// own back afterwards, whatever `f` returns.
+fn with_weights<M: KeepWeights, T>(
+    model: &mut M,
+    weights: &M::Weights,
+    f: impl FnOnce(&mut M) -> T,
+) -> T {
+    let own = model.weights();
+    model.set_weights(weights);
+    let out = f(model);
+    model.set_weights(&own);
+    out
 }
 
 /// The peak resident memory of this process so far, in MB (Linux's
@@ -364,12 +424,19 @@ pub fn result_table(h: &History) -> String {
     let wall = h
         .wall_seconds
         .map_or("n/a".to_string(), |s| format!("{s:.0} s"));
+    let test = h.test.as_ref().map_or(String::new(), |t| {
+        format!(
+            "| test perplexity (weights of epoch, bits per character) | \
+             {:.2} ({}, {:.3}) |\n",
+            t.perplexity, t.epoch, t.bpc
+        )
+    });
     format!(
         "| measure | value |\n|---|---|\n\
          | training perplexity (bits per character) | {:.2} ({:.3}) |\n\
          | validation perplexity (bits per character) | {:.2} ({:.3}) |\n\
          | best validation perplexity (epoch, bits per character) | {:.2} \
-         ({}, {:.3}) |\n\
+         ({}, {:.3}) |\n{}\
          | tokens/s (training, {}{}) | {:.0} |\n\
          | wall time, {} epochs | {} |\n\
          | peak RSS | {} |\n\
@@ -381,6 +448,7 @@ pub fn result_table(h: &History) -> String {
         best.valid_perplexity,
         best.epoch,
         best.valid_perplexity.log2(),
+        test,
         h.device,
         h.threads.map_or(String::new(), |n| {
             format!(", {n} thread{}", if n == 1 { "" } else { "s" })
@@ -389,7 +457,7 @@ pub fn result_table(h: &History) -> String {
             .as_ref()
             .map_or(String::new(), |p| format!(", {p} path")),
         h.tokens_per_sec(),
-        c.num_epochs,
+        h.epochs.len(),
         wall,
         rss,
         c.lr,

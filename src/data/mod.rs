@@ -16,8 +16,9 @@ pub use iter::{
     Sampling, SeqDataLoader,
 };
 pub use text::{
-    load_corpus_time_machine, load_splits_time_machine, normalize_line,
-    read_time_machine, tokenize, Splits, TokenKind, Vocab,
+    load_book_splits, load_corpus_time_machine, load_splits_time_machine,
+    normalize_line, read_time_machine, tokenize, SplitOffsets, Splits,
+    TokenKind, Vocab,
 };
 
 use std::path::PathBuf;

@@ -1,7 +1,9 @@
 //! Text preprocessing: the Time Machine corpus, tokens and the vocabulary.
 
 use super::{download, DataError};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::ops::Range;
 use std::str::FromStr;
 
 /// Lower-cases a line and turns every run of characters other than the
@@ -207,14 +209,50 @@ pub fn load_corpus_time_machine(
     Ok((corpus, vocab))
 }
 
-/// The corpus split into a training part and a held-out validation part.
+/// The corpus split into a training part, a held-out validation part and,
+/// for the whole-book split, a test part, with where each part lies.
 #[derive(Debug, Clone)]
 pub struct Splits {
     pub train: Vec<usize>,
     pub valid: Vec<usize>,
+    /// Empty for d2l's split, which has no test part.
+    pub test: Vec<usize>,
+    pub offsets: SplitOffsets,
     pub vocab: Vocab,
 }
 
+/// Where each part of a split lies, as `start..end` positions in the
+/// corpus: the characters of the book after preprocessing (letters and
+/// spaces, lower case, lines joined with nothing between them), which
+/// [`load_corpus_time_machine`] returns and `metrics.json` records, so that
+/// another tool can score the same text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitOffsets {
+    /// `d2l` or `book`.
+    pub name: String,
+    pub train: Range<usize>,
+    pub valid: Range<usize>,
+    pub test: Option<Range<usize>>,
+}
+
+impl Splits {
+    /// The parts of `corpus` at `offsets`.
+    ///
+    /// # Panics
+    /// If a part lies outside the corpus.
+    fn cut(corpus: &[usize], vocab: Vocab, offsets: SplitOffsets) -> Self {
+        let part = |r: &Range<usize>| corpus[r.clone()].to_vec();
+        Self {
+            train: part(&offsets.train),
+            valid: part(&offsets.valid),
+            test: offsets.test.as_ref().map_or_else(Vec::new, part),
+            offsets,
+            vocab,
+        }
+    }
+}
+
+// ANCHOR: load_splits
 /// The first `max_tokens` characters of the book for training (d2l trains
 /// on the first 10,000), and the `valid_tokens` characters that follow them
 /// for validation. The validation text is never seen in training, and it
@@ -241,9 +279,30 @@ pub fn load_splits_time_machine(
             available,
         });
     }
-    Ok(Splits {
-        train: corpus[..train_len].to_vec(),
-        valid: corpus[train_len..train_len + valid_tokens].to_vec(),
-        vocab,
-    })
+    let offsets = SplitOffsets {
+        name: "d2l".to_string(),
+        train: 0..train_len,
+        valid: train_len..train_len + valid_tokens,
+        test: None,
+    };
+    Ok(Splits::cut(&corpus, vocab, offsets))
 }
+
+/// The whole book in three contiguous parts: the first 80% of its
+/// characters for training, the next 10% for validation (choosing the
+/// epoch, tuning) and the last 10% for a test scored once, at the end.
+/// Contiguous, so that no sentence of the held-out text was seen in
+/// training.
+pub fn load_book_splits() -> Result<Splits, DataError> {
+    let (corpus, vocab) = load_corpus_time_machine(None)?;
+    let n = corpus.len();
+    let (train_end, valid_end) = (n * 8 / 10, n * 9 / 10);
+    let offsets = SplitOffsets {
+        name: "book".to_string(),
+        train: 0..train_end,
+        valid: train_end..valid_end,
+        test: Some(valid_end..n),
+    };
+    Ok(Splits::cut(&corpus, vocab, offsets))
+}
+// ANCHOR_END: load_splits

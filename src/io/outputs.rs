@@ -16,12 +16,13 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// The files a run writes.
-pub const RUN_FILES: [&str; 5] = [
+pub const RUN_FILES: [&str; 6] = [
     "metrics.json",
     "result.md",
     "samples.txt",
     "perplexity.svg",
     "model.safetensors",
+    "best.safetensors",
 ];
 
 /// Why a folder cannot receive a run.

@@ -9,7 +9,7 @@ pub mod parallel;
 pub mod rnn_model;
 
 pub use rnn_model::{
-    forward_backward, forward_backward_fast, time_major, RnnModel,
+    forward_backward, forward_backward_fast, time_major, RnnModel, RnnWeights,
 };
 
 use crate::data::Batch;
@@ -85,6 +85,20 @@ pub trait LanguageModel {
     }
 }
 // ANCHOR_END: language_model
+
+/// A model whose weights can be copied out and put back: how a run keeps
+/// the weights of its best validation epoch while training goes on.
+pub trait KeepWeights {
+    /// A copy of every trainable weight.
+    type Weights;
+
+    /// Copies the weights out.
+    fn weights(&self) -> Self::Weights;
+
+    /// Puts back weights that [`KeepWeights::weights`] copied out of this
+    /// model.
+    fn set_weights(&mut self, weights: &Self::Weights);
+}
 
 // ANCHOR: path
 /// Which computation trains a from-scratch model. Both compute the same

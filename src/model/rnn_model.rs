@@ -1,7 +1,7 @@
 //! A recurrent language model: tokens → cell → output layer, and its
 //! minibatch computation on either path.
 
-use super::{CodePath, LanguageModel};
+use super::{CodePath, KeepWeights, LanguageModel};
 use crate::data::Batch;
 use crate::fast::Sequence;
 use crate::rnn::{
@@ -26,6 +26,29 @@ pub struct RnnModel<F: NdFloat, C: Cell<F>> {
     pub threads: usize,
     /// The step-by-step loops the chapters teach, or the cell's fast path.
     pub path: CodePath,
+}
+
+/// The weights of an [`RnnModel`], copied out ([`KeepWeights`]).
+#[derive(Debug, Clone)]
+pub struct RnnWeights<F: NdFloat, P> {
+    pub params: P,
+    pub output: Output<F>,
+}
+
+impl<F: NdFloat, C: Cell<F>> KeepWeights for RnnModel<F, C> {
+    type Weights = RnnWeights<F, C::Params>;
+
+    fn weights(&self) -> Self::Weights {
+        RnnWeights {
+            params: self.params.clone(),
+            output: self.output.clone(),
+        }
+    }
+
+    fn set_weights(&mut self, weights: &Self::Weights) {
+        self.params.clone_from(&weights.params);
+        self.output.clone_from(&weights.output);
+    }
 }
 
 /// The inputs of a batch, one token slice per time step (the columns of

@@ -3,7 +3,7 @@
 //! [`LanguageModel`] and a baseline the recurrent models must beat.
 
 use crate::data::Batch;
-use crate::model::LanguageModel;
+use crate::model::{KeepWeights, LanguageModel};
 use crate::rnn::loss::softmax_cross_entropy;
 use ndarray::{Array2, Axis};
 
@@ -42,6 +42,18 @@ impl Bigram {
             g += &d;
         }
         loss
+    }
+}
+
+impl KeepWeights for Bigram {
+    type Weights = Array2<f32>;
+
+    fn weights(&self) -> Array2<f32> {
+        self.w.clone()
+    }
+
+    fn set_weights(&mut self, weights: &Array2<f32>) {
+        self.w.assign(weights);
     }
 }
 

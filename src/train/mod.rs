@@ -4,7 +4,9 @@
 
 pub mod generate;
 
-use crate::data::{sequential_from, DataError, Sampling, SeqDataLoader, Vocab};
+use crate::data::{
+    sequential_from, DataError, Sampling, SeqDataLoader, SplitOffsets, Vocab,
+};
 use crate::model::LanguageModel;
 use generate::{predict, Decoding};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -41,6 +43,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// No progress bar and no predictions while training.
     pub quiet: bool,
+    /// Early stopping: stop after this many epochs without a better
+    /// validation perplexity (`None`: train every epoch, as d2l does).
+    #[serde(default)]
+    pub patience: Option<usize>,
 }
 
 /// What one epoch measured.
@@ -90,6 +96,24 @@ pub struct History {
     /// (variant, layers, ...) and what they came to (set by the CLI).
     #[serde(default)]
     pub settings: std::collections::BTreeMap<String, String>,
+    /// Where the training, validation and test text lie in the corpus
+    /// (set by the CLI).
+    #[serde(default)]
+    pub split: Option<SplitOffsets>,
+    /// The test text's perplexity under the weights of the best
+    /// validation epoch, scored once after training; `None` for a split
+    /// with no test part.
+    #[serde(default)]
+    pub test: Option<TestScore>,
+}
+
+/// The one score of the test text.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TestScore {
+    /// The epoch whose weights were scored: the best validation epoch.
+    pub epoch: usize,
+    pub perplexity: f64,
+    pub bpc: f64,
 }
 
 impl History {
@@ -107,6 +131,8 @@ impl History {
             path: None,
             command: Vec::new(),
             settings: Default::default(),
+            split: None,
+            test: None,
         }
     }
 
@@ -312,10 +338,26 @@ pub fn train<M: LanguageModel>(
     vocab: &Vocab,
     config: &TrainConfig,
 ) -> Result<History, TrainError> {
+    train_keeping_best(model, loader, valid, vocab, config, |_| {})
+}
+
+/// [`train`], calling `on_best(model)` after every epoch whose validation
+/// perplexity is the lowest so far, so that the caller can keep those
+/// weights; and, with `config.patience = Some(p)`, stopping early once
+/// `p` epochs in a row have not improved on it.
+pub fn train_keeping_best<M: LanguageModel>(
+    model: &mut M,
+    loader: &SeqDataLoader,
+    valid: &[usize],
+    vocab: &Vocab,
+    config: &TrainConfig,
+    mut on_best: impl FnMut(&M),
+) -> Result<History, TrainError> {
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut history = History::new(config.clone(), model.device());
     let (batch_size, num_steps) = (loader.batch_size(), loader.num_steps());
     let bar = progress_bar(config.num_epochs, config.quiet);
+    let mut best = (0, f64::INFINITY); // (epoch, validation perplexity)
     for epoch in 1..=config.num_epochs {
         let (train_ppl, speed, secs) =
             train_epoch(model, loader, config, epoch, &mut rng)?;
@@ -349,12 +391,18 @@ pub fn train<M: LanguageModel>(
             tokens_per_sec: speed,
             train_seconds: secs,
         });
+        if valid_ppl < best.1 {
+            best = (epoch, valid_ppl);
+            on_best(model);
+        }
         bar.set_message(format!(
             "perplexity {train_ppl:.2}, validation {valid_ppl:.2}, \
              {speed:.0} tokens/s"
         ));
         bar.inc(1);
-        if epoch % PREDICT_EVERY == 0 || epoch == config.num_epochs {
+        let patience_out = config.patience.is_some_and(|p| epoch - best.0 >= p);
+        let last = epoch == config.num_epochs || patience_out;
+        if epoch % PREDICT_EVERY == 0 || last {
             let text = predict(
                 model,
                 vocab,
@@ -369,6 +417,17 @@ pub fn train<M: LanguageModel>(
                 bar.suspend(|| crate::io::console::progress(&line));
             }
             history.samples.push((epoch, text));
+        }
+        if patience_out {
+            if !config.quiet {
+                let line = format!(
+                    "stopped early at epoch {epoch}: no better validation \
+                     perplexity since epoch {}\n",
+                    best.0
+                );
+                bar.suspend(|| crate::io::console::progress(&line));
+            }
+            break;
         }
     }
     bar.finish_and_clear();

@@ -18,7 +18,8 @@ fn layers_are_checked_before_a_stack_is_built() {
     let bin = d2l::testkit::clitest::bin(env!("CARGO_BIN_EXE_ch_deep_rnn"));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    assert_eq!(good_run(&bin, &out).len(), 5);
+    let files = d2l::io::outputs::RUN_FILES.len();
+    assert_eq!(good_run(&bin, &out).len(), files);
     let ck = out.join("model.safetensors");
     let edited = dir.path().join("edited.safetensors");
     for layers in ["0", "3", "100000000000", "-1"] {

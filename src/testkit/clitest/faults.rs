@@ -5,6 +5,7 @@
 
 use super::checkpoints::{edit_checkpoint, set_meta};
 use super::{run, text, users_folder, TINY};
+use crate::io::outputs::RUN_FILES;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -33,7 +34,7 @@ fn spawn(bin: &str, args: &[&str]) -> std::process::Child {
         .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"))
 }
 
-fn tiny_with<'a>(flag: &str, value: &'a str) -> Vec<&'a str> {
+pub(super) fn tiny_with<'a>(flag: &str, value: &'a str) -> Vec<&'a str> {
     let mut args = TINY.to_vec();
     let i = args.iter().position(|a| *a == flag).unwrap();
     args[i + 1] = value;
@@ -122,7 +123,11 @@ pub fn closed_stdout_costs_nothing(bin: &str, dir: &Path) {
     drop(child.stdout.take());
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{:?}: {}", o.status, text(&o).1);
-    assert_eq!(snapshot(&out).len(), 5, "the run was not written");
+    assert_eq!(
+        snapshot(&out).len(),
+        RUN_FILES.len(),
+        "the run was not written"
+    );
 }
 
 /// Defect 3: a full stdout (`> /dev/full`) is reported as an error, in
@@ -135,7 +140,11 @@ pub fn full_stdout_is_an_error(bin: &str, dir: &Path) {
         c.stdout(full());
     });
     fails(&o, 1, &["No space left", "saved"]);
-    assert_eq!(snapshot(&out).len(), 5, "the run was not written");
+    assert_eq!(
+        snapshot(&out).len(),
+        RUN_FILES.len(),
+        "the run was not written"
+    );
     let ck = out.join("model.safetensors");
     let o = run_with(bin, &["generate", "--checkpoint", s(&ck)], |c| {
         c.stdout(full());
@@ -203,7 +212,7 @@ pub fn output_problems_come_before_training(bin: &str, dir: &Path) {
     let mut args = tiny_with("--valid-tokens", "8");
     args.extend_from_slice(&["--out", s(&out)]);
     let o = run(bin, &args);
-    fails(&o, 1, &["--valid-tokens 8 is too short for --num-steps 8"]);
+    fails(&o, 1, &["8 characters, is too short for --num-steps 8"]);
 }
 
 /// Defect 6: sizes whose memory the machine does not have, and sizes near

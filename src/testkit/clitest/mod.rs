@@ -6,6 +6,7 @@
 pub mod checkpoints;
 pub mod faults;
 pub mod outputs;
+pub mod splits;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -17,7 +18,6 @@ pub fn bin(default: &str) -> String {
     std::env::var("D2L_TEST_BIN").unwrap_or_else(|_| default.to_string())
 }
 
-/// Runs `bin` with `args`, no terminal, and returns its output.
 /// Makes the folder `path` holding `file` with `content`: a user's
 /// folder, which no run may touch.
 pub fn users_folder(path: &Path, file: &str, content: &[u8]) {
@@ -25,6 +25,7 @@ pub fn users_folder(path: &Path, file: &str, content: &[u8]) {
     std::fs::write(path.join(file), content).unwrap();
 }
 
+/// Runs `bin` with `args`, no terminal, and returns its output.
 pub fn run(bin: &str, args: &[&str]) -> Output {
     Command::new(bin)
         .args(args)
@@ -177,26 +178,6 @@ pub fn bad_input_is_refused(bin: &str, dir: &Path) {
     assert!(!Path::new(&out).exists(), "a diverged run wrote {out}");
 }
 
-/// `ngram` prints the baseline's perplexity and bits per character for
-/// each order, on the split its flags give.
-pub fn ngram_prints_a_row_per_order(bin: &str) {
-    let o = run(bin, &["ngram", "--max-order", "3", "--max-tokens", "2000"]);
-    let (stdout, stderr) = text(&o);
-    assert!(o.status.success(), "{stderr}");
-    assert!(stdout.contains("characters 0..2000"), "{stdout}");
-    let rows: Vec<&str> =
-        stdout.lines().filter(|l| l.starts_with("| ")).collect();
-    assert_eq!(rows.len(), 4, "a header and orders 1 to 3: {stdout}");
-    for (order, row) in rows[1..].iter().enumerate() {
-        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-        assert_eq!(cells[1], (order + 1).to_string(), "{row}");
-        let ppl: f64 = cells[2].parse().unwrap();
-        let bpc: f64 = cells[3].parse().unwrap();
-        assert!(ppl > 1.0 && ppl < 28.0, "{row}");
-        assert!((bpc - ppl.log2()).abs() < 0.01, "{row}");
-    }
-}
-
 /// The end-to-end tests of a chapter binary, in one line of its
 /// `tests/cli.rs`: `d2l::chapter_cli_tests!(env!("CARGO_BIN_EXE_ch_gru"),
 /// &["--iter", "random"], "gru");`, where the flags give a second training
@@ -217,7 +198,27 @@ macro_rules! chapter_cli_tests {
 
         #[test]
         fn ngram_prints_a_row_per_order() {
-            $crate::testkit::clitest::ngram_prints_a_row_per_order($bin);
+            $crate::testkit::clitest::splits::ngram_prints_a_row_per_order(
+                $bin,
+            );
+        }
+
+        #[test]
+        fn book_split_scores_the_test_text_once() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::splits::book_split_scores_the_test_once(
+                $bin,
+                dir.path(),
+            );
+        }
+
+        #[test]
+        fn patience_stops_and_best_checkpoint_is_kept() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::splits::patience_keeps_the_best(
+                $bin,
+                dir.path(),
+            );
         }
 
         #[test]

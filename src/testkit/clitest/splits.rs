@@ -1,0 +1,140 @@
+//! The splits and what a run keeps of its best epoch: `ngram` on either
+//! split, `--split book` with its test text scored once, and
+//! `--patience` with `best.safetensors`.
+
+use super::faults::tiny_with;
+use super::{run, text};
+use crate::data::load_book_splits;
+use crate::io::checkpoint::Checkpoint;
+use serde_json::Value;
+use std::path::Path;
+
+/// `ngram` prints the baseline's perplexity and bits per character for
+/// each order, on the split its flags give.
+pub fn ngram_prints_a_row_per_order(bin: &str) {
+    let o = run(bin, &["ngram", "--max-order", "3", "--max-tokens", "2000"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains("characters 0..2000"), "{stdout}");
+    let rows: Vec<&str> =
+        stdout.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 4, "a header and orders 1 to 3: {stdout}");
+    for (order, row) in rows[1..].iter().enumerate() {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(cells[1], (order + 1).to_string(), "{row}");
+        let ppl: f64 = cells[2].parse().unwrap();
+        let bpc: f64 = cells[3].parse().unwrap();
+        assert!(ppl > 1.0 && ppl < 28.0, "{row}");
+        assert!((bpc - ppl.log2()).abs() < 0.01, "{row}");
+    }
+}
+
+/// Trains with `args` into `out`, and returns the run's stdout and its
+/// `metrics.json`.
+fn train(bin: &str, args: &[&str], out: &Path) -> (String, Value) {
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--out", out.to_str().unwrap()]);
+    let o = run(bin, &all);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let metrics = std::fs::read_to_string(out.join("metrics.json")).unwrap();
+    (stdout, serde_json::from_str(&metrics).unwrap())
+}
+
+/// The epoch that `best.safetensors` in `out` says it holds.
+fn best_checkpoint_epoch(out: &Path) -> u64 {
+    let ck = Checkpoint::load(&out.join("best.safetensors")).unwrap();
+    ck.meta("epoch").unwrap().parse().unwrap()
+}
+
+/// The epoch with the lowest validation perplexity in `metrics`, the
+/// first of equals.
+fn best_epoch(metrics: &Value) -> u64 {
+    let epochs = metrics["epochs"].as_array().unwrap();
+    let ppl = |e: &Value| e["valid_perplexity"].as_f64().unwrap();
+    let best =
+        epochs.iter().fold(
+            &epochs[0],
+            |b, e| {
+                if ppl(e) < ppl(b) {
+                    e
+                } else {
+                    b
+                }
+            },
+        );
+    best["epoch"].as_u64().unwrap()
+}
+
+/// `--split book`: `ngram` scores validation and test; `--max-tokens`
+/// with it is refused; training records the three parts' offsets, and
+/// scores the test text once, with the best validation epoch's weights,
+/// which `best.safetensors` holds.
+pub fn book_split_scores_the_test_once(bin: &str, dir: &Path) {
+    let o = run(bin, &["ngram", "--split", "book", "--max-order", "2"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let offsets = load_book_splits().unwrap().offsets;
+    let test = offsets.test.clone().unwrap();
+    let tested = format!("tested on {}..{}", test.start, test.end);
+    assert!(stdout.contains(&tested), "{stdout}");
+    let rows: Vec<&str> =
+        stdout.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    assert_eq!(rows[2].matches('|').count(), 6, "five cells: {}", rows[2]);
+
+    let o = run(bin, &["--split", "book", "--max-tokens", "500"]);
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Drop them, or drop --split book"),
+        "{stderr}"
+    );
+
+    let out = dir.join("book");
+    let args = [
+        "--split",
+        "book",
+        "--epochs",
+        "3",
+        "--num-hiddens",
+        "8",
+        "--batch-size",
+        "64",
+        "--num-steps",
+        "16",
+    ];
+    let (stdout, metrics) = train(bin, &args, &out);
+    let split: crate::data::SplitOffsets =
+        serde_json::from_value(metrics["split"].clone()).unwrap();
+    assert_eq!(split, offsets);
+    let best = best_epoch(&metrics);
+    assert_eq!(metrics["test"]["epoch"].as_u64(), Some(best));
+    let ppl = metrics["test"]["perplexity"].as_f64().unwrap();
+    assert!(ppl > 1.0 && ppl < 28.0, "{ppl}");
+    assert!(stdout.contains(&format!("test perplexity {ppl:.2}")));
+    let result = std::fs::read_to_string(out.join("result.md")).unwrap();
+    assert!(
+        result.contains(&format!("| {ppl:.2} ({best}, ")),
+        "{result}"
+    );
+    assert_eq!(best_checkpoint_epoch(&out), best);
+}
+
+/// `--patience 3` on d2l's split, where the tiny model soon overfits:
+/// the run stops 3 epochs after its best, says so, has no test score, and
+/// `best.safetensors` holds that epoch, not the last.
+pub fn patience_keeps_the_best(bin: &str, dir: &Path) {
+    let out = dir.join("patient");
+    let mut args = tiny_with("--epochs", "200");
+    args.extend_from_slice(&["--patience", "3", "--lr", "4"]);
+    let (stdout, metrics) = train(bin, &args, &out);
+    let best = best_epoch(&metrics);
+    let epochs = metrics["epochs"].as_array().unwrap().len() as u64;
+    assert_eq!(epochs, best + 3, "{stdout}");
+    assert!(epochs < 200, "never stopped");
+    assert!(metrics["test"].is_null());
+    assert_eq!(best_checkpoint_epoch(&out), best);
+    let read = |f: &str| std::fs::read(out.join(f)).unwrap();
+    assert_ne!(read("best.safetensors"), read("model.safetensors"));
+}
