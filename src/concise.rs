@@ -6,7 +6,9 @@
 use crate::data::Batch;
 use crate::model::{KeepWeights, LanguageModel};
 use crate::rnn::{Output, TorchLayer, TorchLayout};
+use crate::train::optim::Adam;
 use ndarray::{Array, ArrayD, Dimension, Ix1, Ix2};
+use tch::nn::OptimizerConfig;
 use tch::nn::{self, RNN};
 use tch::{Device, Kind, Tensor};
 
@@ -48,6 +50,8 @@ pub struct ConciseRnn<R> {
     linear: nn::Linear,
     vocab_size: i64,
     num_hiddens: i64,
+    /// libtorch's Adam, made at the first Adam step.
+    adam: Option<nn::Optimizer>,
 }
 
 impl<R: RNN> ConciseRnn<R>
@@ -86,6 +90,7 @@ where
             linear,
             vocab_size: v,
             num_hiddens: h,
+            adam: None,
         }
     }
 
@@ -213,6 +218,23 @@ where
                 v -= step;
             }
         });
+    }
+
+    fn adam_step(&mut self, adam: &Adam) {
+        let torch_adam = nn::Adam {
+            beta1: adam.beta1,
+            beta2: adam.beta2,
+            wd: 0.0,
+            eps: adam.eps,
+            amsgrad: false,
+        };
+        let optimizer = self.adam.get_or_insert_with(|| {
+            torch_adam
+                .build(&self.vs, adam.lr)
+                .expect("libtorch builds Adam on a model's variables")
+        });
+        optimizer.set_lr(adam.lr);
+        optimizer.step();
     }
 
     fn step_logits(&mut self, token: usize, state: &mut R::State) -> Vec<f32> {

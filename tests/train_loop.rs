@@ -15,6 +15,7 @@ fn config(num_epochs: usize, lr: f64) -> TrainConfig {
         seed: 7,
         quiet: true,
         patience: None,
+        optimizer: Default::default(),
     }
 }
 

@@ -270,6 +270,7 @@ fn measure<M: LanguageModel>(
         seed: 0,
         quiet: true,
         patience: None,
+        optimizer: Default::default(),
     };
     let mut rng = StdRng::seed_from_u64(0);
     let mut per_epoch = Vec::new();

@@ -56,6 +56,7 @@ impl TrainArgs {
             seed: self.seed,
             quiet: self.quiet,
             patience: self.patience,
+            optimizer: self.optimizer,
         }
     }
 
@@ -204,6 +205,7 @@ fn settings(
     };
     put("epochs", args.epochs.to_string());
     put("lr", args.lr.to_string());
+    put("optimizer", args.optimizer.name().to_string());
     put("clip", args.clip.to_string());
     put("num_hiddens", args.num_hiddens.to_string());
     put("batch_size", args.batch_size.to_string());
@@ -440,7 +442,7 @@ pub fn result_table(h: &History) -> String {
          | tokens/s (training, {}{}) | {:.0} |\n\
          | wall time, {} epochs | {} |\n\
          | peak RSS | {} |\n\
-         | lr, clip θ, seed | {}, {}, {} |\n",
+         | optimizer, lr, clip θ, seed | {}, {}, {}, {} |\n",
         last.train_perplexity,
         last.train_perplexity.log2(),
         last.valid_perplexity,
@@ -460,6 +462,7 @@ pub fn result_table(h: &History) -> String {
         h.epochs.len(),
         wall,
         rss,
+        c.optimizer.name(),
         c.lr,
         c.clip,
         c.seed,

@@ -13,6 +13,7 @@ pub use rnn_model::{
 };
 
 use crate::data::Batch;
+use crate::train::optim::Adam;
 
 // ANCHOR: language_model
 /// A character-level language model: reads a batch of token indices and
@@ -53,6 +54,10 @@ pub trait LanguageModel {
 
     /// One step of stochastic gradient descent: θ ← θ − lr · g.
     fn sgd_step(&mut self, lr: f64);
+
+    /// One step of Adam on the stored gradients; the model keeps Adam's
+    /// moments from one step to the next.
+    fn adam_step(&mut self, adam: &Adam);
 
     /// Feeds one token to a single sequence (batch size 1) and returns the
     /// logits of the next token, one per vocabulary entry.

@@ -8,6 +8,7 @@ use crate::rnn::{
     backward_seq, forward_seq, norm_sq, scale, sgd, softmax_cross_entropy,
     zero, Cell, Input, Output, Seq, State, Tensors,
 };
+use crate::train::optim::{adam_step, Adam, Moments};
 use ndarray::{Array2, ArrayView2, NdFloat};
 use rand::Rng;
 
@@ -26,6 +27,15 @@ pub struct RnnModel<F: NdFloat, C: Cell<F>> {
     pub threads: usize,
     /// The step-by-step loops the chapters teach, or the cell's fast path.
     pub path: CodePath,
+    /// Adam's moments, from its first step on.
+    pub adam: Option<AdamMoments<F, C::Params>>,
+}
+
+/// Adam's moments for the cell's parameters and the output layer.
+#[derive(Debug, Clone)]
+pub struct AdamMoments<F: NdFloat, P> {
+    pub cell: Moments<P>,
+    pub output: Moments<Output<F>>,
 }
 
 /// The weights of an [`RnnModel`], copied out ([`KeepWeights`]).
@@ -73,6 +83,7 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
             output,
             threads: 1,
             path: CodePath::default(),
+            adam: None,
         }
     }
 }
@@ -233,6 +244,16 @@ impl<F: NdFloat, C: Sequence<F>> LanguageModel for RnnModel<F, C> {
     fn sgd_step(&mut self, lr: f64) {
         sgd(&mut self.params, &self.cell_grads, lr);
         sgd(&mut self.output, &self.output_grads, lr);
+    }
+
+    fn adam_step(&mut self, adam: &Adam) {
+        let moments = self.adam.get_or_insert_with(|| AdamMoments {
+            cell: Moments::new(&self.params),
+            output: Moments::new(&self.output),
+        });
+        adam_step(&mut self.params, &self.cell_grads, &mut moments.cell, adam);
+        let output = &mut moments.output;
+        adam_step(&mut self.output, &self.output_grads, output, adam);
     }
 
     fn step_logits(&mut self, token: usize, state: &mut C::State) -> Vec<f32> {

@@ -82,6 +82,11 @@ impl LanguageModel for Bigram {
         self.w.scaled_add(-lr as f32, &self.grad_w);
     }
 
+    /// The bigram trains the loop's tests, all with SGD.
+    fn adam_step(&mut self, _: &crate::train::optim::Adam) {
+        panic!("the bigram test model trains with SGD only");
+    }
+
     fn step_logits(&mut self, token: usize, _state: &mut ()) -> Vec<f32> {
         self.w.row(token).to_vec()
     }

@@ -55,6 +55,10 @@ where
         self.model.sgd_step(lr)
     }
 
+    fn adam_step(&mut self, adam: &crate::train::optim::Adam) {
+        self.model.adam_step(adam)
+    }
+
     fn step_logits(&mut self, token: usize, state: &mut R::State) -> Vec<f32> {
         self.model.step_logits(token, state)
     }

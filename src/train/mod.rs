@@ -3,6 +3,7 @@
 //! ([`generate`]).
 
 pub mod generate;
+pub mod optim;
 
 use crate::data::{
     sequential_from, DataError, Sampling, SeqDataLoader, SplitOffsets, Vocab,
@@ -10,6 +11,7 @@ use crate::data::{
 use crate::model::LanguageModel;
 use generate::{predict, Decoding};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use optim::{Adam, Optimizer};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -43,6 +45,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// No progress bar and no predictions while training.
     pub quiet: bool,
+    /// The update rule; SGD (d2l's) in files written before it was
+    /// recorded.
+    #[serde(default)]
+    pub optimizer: Optimizer,
     /// Early stopping: stop after this many epochs without a better
     /// validation perplexity (`None`: train every epoch, as d2l does).
     #[serde(default)]
@@ -268,7 +274,10 @@ pub fn train_epoch<M: LanguageModel>(
                 });
             }
         }
-        model.sgd_step(config.lr);
+        match config.optimizer {
+            Optimizer::Sgd => model.sgd_step(config.lr),
+            Optimizer::Adam => model.adam_step(&Adam::new(config.lr)),
+        }
         let n = batch.x.len();
         loss_sum += loss * n as f64;
         tokens += n;

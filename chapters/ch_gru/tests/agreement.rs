@@ -248,6 +248,10 @@ mod live {
             });
         }
 
+        fn adam_step(&mut self, _: &d2l::train::optim::Adam) {
+            panic!("d2l's operations train with SGD only");
+        }
+
         fn step_logits(&mut self, _: usize, _: &mut Tensor) -> Vec<f32> {
             unimplemented!("not needed for agreement")
         }

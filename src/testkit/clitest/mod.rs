@@ -6,7 +6,7 @@
 pub mod checkpoints;
 pub mod faults;
 pub mod outputs;
-pub mod splits;
+pub mod training;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -198,7 +198,7 @@ macro_rules! chapter_cli_tests {
 
         #[test]
         fn ngram_prints_a_row_per_order() {
-            $crate::testkit::clitest::splits::ngram_prints_a_row_per_order(
+            $crate::testkit::clitest::training::ngram_prints_a_row_per_order(
                 $bin,
             );
         }
@@ -206,7 +206,7 @@ macro_rules! chapter_cli_tests {
         #[test]
         fn book_split_scores_the_test_text_once() {
             let dir = tempfile::tempdir().unwrap();
-            $crate::testkit::clitest::splits::book_split_scores_the_test_once(
+            $crate::testkit::clitest::training::book_split_scores_the_test_once(
                 $bin,
                 dir.path(),
             );
@@ -215,7 +215,7 @@ macro_rules! chapter_cli_tests {
         #[test]
         fn patience_stops_and_best_checkpoint_is_kept() {
             let dir = tempfile::tempdir().unwrap();
-            $crate::testkit::clitest::splits::patience_keeps_the_best(
+            $crate::testkit::clitest::training::patience_keeps_the_best(
                 $bin,
                 dir.path(),
             );
@@ -299,6 +299,27 @@ macro_rules! chapter_cli_tests {
             let stderr = String::from_utf8_lossy(&o.stderr);
             assert!(stderr.contains("--features torch"), "{stderr}");
             assert!(stderr.contains("LIBTORCH_USE_PYTORCH=1"), "{stderr}");
+        }
+
+        #[test]
+        fn adam_trains() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::adam_trains(
+                $bin,
+                &[],
+                &dir.path().join("adam"),
+            );
+        }
+
+        #[cfg(feature = "torch")]
+        #[test]
+        fn concise_adam_trains() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::adam_trains(
+                $bin,
+                &["--impl", "concise"],
+                &dir.path().join("adam"),
+            );
         }
 
         #[cfg(feature = "torch")]
