@@ -52,6 +52,10 @@ pub struct ConciseRnn<R> {
     num_hiddens: i64,
     /// libtorch's Adam, made at the first Adam step.
     adam: Option<nn::Optimizer>,
+    /// The probability of dropping a unit of the hidden states the linear
+    /// layer reads, in training, with one mask per sequence as the
+    /// from-scratch model does.
+    pub dropout: f64,
 }
 
 impl<R: RNN> ConciseRnn<R>
@@ -91,6 +95,7 @@ where
             vocab_size: v,
             num_hiddens: h,
             adam: None,
+            dropout: 0.0,
         }
     }
 
@@ -101,6 +106,18 @@ where
         x: &ndarray::Array2<usize>,
         state: &R::State,
     ) -> (Tensor, R::State) {
+        self.forward_train(x, state, false)
+    }
+
+    /// [`ConciseRnn::forward`], with dropout on the hidden states when
+    /// `train`: one mask per sequence, `(batch, 1, hiddens)`, the same at
+    /// every step.
+    pub fn forward_train(
+        &self,
+        x: &ndarray::Array2<usize>,
+        state: &R::State,
+        train: bool,
+    ) -> (Tensor, R::State) {
         let (b, s) = (x.nrows() as i64, x.ncols() as i64);
         let tokens: Vec<i64> = x.iter().map(|&t| t as i64).collect();
         let one_hot = Tensor::from_slice(&tokens)
@@ -109,6 +126,16 @@ where
             .one_hot(self.vocab_size)
             .to_kind(self.vs.kind());
         let (hs, state) = self.rnn.seq_init(&one_hot, state);
+        let hs = if train && self.dropout > 0.0 {
+            let keep = 1.0 - self.dropout;
+            let shape = [b, 1, self.num_hiddens];
+            let mask = Tensor::empty(shape, (hs.kind(), hs.device()))
+                .bernoulli_float_(keep)
+                / keep;
+            hs * mask // not in place: the layer's backward may need hs
+        } else {
+            hs
+        };
         let logits = hs.reshape([-1, self.num_hiddens]).apply(&self.linear);
         (logits, state)
     }
@@ -177,7 +204,7 @@ where
         for mut v in self.vs.trainable_variables() {
             v.zero_grad();
         }
-        let (logits, next) = self.forward(&batch.x, state);
+        let (logits, next) = self.forward_train(&batch.x, state, true);
         let loss = cross_entropy(&logits, &labels(&batch.y, self.vs.device()));
         loss.backward();
         *state = next;

@@ -16,6 +16,7 @@ fn config(num_epochs: usize, lr: f64) -> TrainConfig {
         quiet: true,
         patience: None,
         optimizer: Default::default(),
+        dropout: 0.0,
     }
 }
 

@@ -271,6 +271,7 @@ fn measure<M: LanguageModel>(
         quiet: true,
         patience: None,
         optimizer: Default::default(),
+        dropout: 0.0,
     };
     let mut rng = StdRng::seed_from_u64(0);
     let mut per_epoch = Vec::new();

@@ -48,6 +48,7 @@ where
         Layers::Stack(n) => n,
     };
     let mut model = build(v, h, n, device, Kind::Float);
+    model.dropout = args.dropout;
     meta.insert("impl".to_string(), "concise".to_string());
     let tensors = |m: &ConciseRnn<R>| {
         let output = m.output(Read::Value);

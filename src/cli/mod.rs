@@ -128,6 +128,14 @@ fn generate_len(s: &str) -> Result<usize, String> {
     }
 }
 
+fn probability(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.0..1.0).contains(&p) => Ok(p),
+        Ok(p) => Err(format!("must be at least 0 and below 1, got {p}")),
+        Err(e) => Err(format!("not a number: {e}")),
+    }
+}
+
 fn positive_f64(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
@@ -147,6 +155,12 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1.0, value_parser = positive_f64,
           allow_negative_numbers = true)]
     pub lr: f64,
+    /// Dropout: the probability of dropping each unit of the hidden states
+    /// the output layer reads, in training only, with one mask per
+    /// sequence for all its steps. 0, d2l's, drops nothing.
+    #[arg(long, default_value_t = 0.0, value_parser = probability,
+          allow_negative_numbers = true)]
+    pub dropout: f64,
     /// The update rule after each minibatch.
     #[arg(long, value_enum, default_value_t)]
     pub optimizer: Optimizer,

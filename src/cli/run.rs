@@ -57,6 +57,7 @@ impl TrainArgs {
             quiet: self.quiet,
             patience: self.patience,
             optimizer: self.optimizer,
+            dropout: self.dropout,
         }
     }
 
@@ -206,6 +207,7 @@ fn settings(
     put("epochs", args.epochs.to_string());
     put("lr", args.lr.to_string());
     put("optimizer", args.optimizer.name().to_string());
+    put("dropout", args.dropout.to_string());
     put("clip", args.clip.to_string());
     put("num_hiddens", args.num_hiddens.to_string());
     put("batch_size", args.batch_size.to_string());
@@ -244,6 +246,10 @@ pub fn train_scratch<C: Sequence<f32>>(
     let mut rng = StdRng::seed_from_u64(args.seed);
     let vocab_size = run.splits.vocab.len();
     let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
+    model.dropout = args.dropout;
+    // Masks from their own stream, so that --dropout 0 draws nothing that
+    // the batches would otherwise have drawn.
+    model.dropout_rng = StdRng::seed_from_u64(args.seed.wrapping_add(1));
     meta.insert("impl".to_string(), "scratch".to_string());
     let tensors = |m: &RnnModel<f32, C>| scratch_tensors(&m.params, &m.output);
     train_and_save(&mut model, tensors, args, run, title, meta)?;
@@ -442,7 +448,7 @@ pub fn result_table(h: &History) -> String {
          | tokens/s (training, {}{}) | {:.0} |\n\
          | wall time, {} epochs | {} |\n\
          | peak RSS | {} |\n\
-         | optimizer, lr, clip θ, seed | {}, {}, {}, {} |\n",
+         | optimizer, lr, clip θ, dropout, seed | {}, {}, {}, {}, {} |\n",
         last.train_perplexity,
         last.train_perplexity.log2(),
         last.valid_perplexity,
@@ -465,6 +471,7 @@ pub fn result_table(h: &History) -> String {
         c.optimizer.name(),
         c.lr,
         c.clip,
+        c.dropout,
         c.seed,
     )
 }

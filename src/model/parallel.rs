@@ -19,7 +19,7 @@ use super::CodePath;
 use crate::data::Batch;
 use crate::fast::Sequence;
 use crate::rnn::{scale, zero, Output, Tensors};
-use ndarray::{s, Axis, NdFloat};
+use ndarray::{s, ArrayView2, Axis, NdFloat};
 use std::ops::Range;
 
 // ANCHOR: row_blocks
@@ -78,11 +78,14 @@ fn add_scaled<F: NdFloat, T: Tensors<F>>(acc: &mut T, t: &T, factor: f64) {
 // ANCHOR: forward_backward_split
 /// [`forward_backward`] with the batch split between `threads` threads.
 /// Same arguments, same results (to rounding).
+// forward_backward's seven arguments, and how to split the batch.
+#[allow(clippy::too_many_arguments)]
 pub fn forward_backward_split<F: NdFloat, C: Sequence<F>>(
     cell: &C,
     params: &C::Params,
     output: &Output<F>,
     batch: &Batch,
+    mask: Option<ArrayView2<'_, F>>,
     state: &mut C::State,
     (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
     (threads, path): (usize, CodePath),
@@ -101,6 +104,7 @@ pub fn forward_backward_split<F: NdFloat, C: Sequence<F>>(
                     x: batch.x.slice(s![rows.clone(), ..]).to_owned(),
                     y: batch.y.slice(s![rows.clone(), ..]).to_owned(),
                 };
+                let mask = mask.map(|m| m.slice_move(s![rows.clone(), ..]));
                 let zeros = cell.zero_state(rows.len());
                 let mut state = take_rows(state, zeros, rows);
                 scope.spawn(move || {
@@ -110,6 +114,7 @@ pub fn forward_backward_split<F: NdFloat, C: Sequence<F>>(
                         params,
                         output,
                         &part,
+                        mask,
                         &mut state,
                         (&mut grads.0, &mut grads.1),
                     );

@@ -5,12 +5,13 @@ use super::{CodePath, KeepWeights, LanguageModel};
 use crate::data::Batch;
 use crate::fast::Sequence;
 use crate::rnn::{
-    backward_seq, forward_seq, norm_sq, scale, sgd, softmax_cross_entropy,
-    zero, Cell, Input, Output, Seq, State, Tensors,
+    backward_seq, drop_units, dropout_mask, forward_seq, norm_sq, scale, sgd,
+    softmax_cross_entropy, zero, Cell, Input, Output, Seq, State, Tensors,
 };
 use crate::train::optim::{adam_step, Adam, Moments};
 use ndarray::{Array2, ArrayView2, NdFloat};
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 /// A recurrent language model: tokens → cell → output layer, d2l's
 /// `RNNModelScratch`.
@@ -29,6 +30,12 @@ pub struct RnnModel<F: NdFloat, C: Cell<F>> {
     pub path: CodePath,
     /// Adam's moments, from its first step on.
     pub adam: Option<AdamMoments<F, C::Params>>,
+    /// The probability of dropping a unit of the hidden states the output
+    /// layer reads, in training; 0 (d2l's) drops none.
+    pub dropout: f64,
+    /// Draws the dropout masks, apart from every other random number, so
+    /// that `dropout = 0` changes nothing else.
+    pub dropout_rng: StdRng,
 }
 
 /// Adam's moments for the cell's parameters and the output layer.
@@ -84,6 +91,8 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
             threads: 1,
             path: CodePath::default(),
             adam: None,
+            dropout: 0.0,
+            dropout_rng: StdRng::seed_from_u64(0),
         }
     }
 }
@@ -99,6 +108,24 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
         batch: &Batch,
         state: &mut C::State,
     ) -> (f64, C::State) {
+        let shape = (batch.batch_size(), self.cell.num_hiddens());
+        let mask = (self.dropout > 0.0)
+            .then(|| dropout_mask(shape, self.dropout, &mut self.dropout_rng));
+        self.forward_backward_masked(
+            batch,
+            mask.as_ref().map(|m| m.view()),
+            state,
+        )
+    }
+
+    /// [`RnnModel::forward_backward_from`] with a given dropout mask
+    /// (`batch × hiddens`, or none), as a gradient check needs it: frozen.
+    pub fn forward_backward_masked(
+        &mut self,
+        batch: &Batch,
+        mask: Option<ArrayView2<'_, F>>,
+        state: &mut C::State,
+    ) -> (f64, C::State) {
         let grads = (&mut self.cell_grads, &mut self.output_grads);
         if self.threads > 1 && batch.batch_size() > 1 {
             crate::model::parallel::forward_backward_split(
@@ -106,6 +133,7 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
                 &self.params,
                 &self.output,
                 batch,
+                mask,
                 state,
                 grads,
                 (self.threads, self.path),
@@ -115,8 +143,39 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
                 CodePath::Teaching => forward_backward,
                 CodePath::Fast => forward_backward_fast,
             };
-            run(&self.cell, &self.params, &self.output, batch, state, grads)
+            let (cell, params, output) =
+                (&self.cell, &self.params, &self.output);
+            run(cell, params, output, batch, mask, state, grads)
         }
+    }
+
+    /// The mean cross-entropy of the batch with dropout mask `mask` on the
+    /// hidden states (none in evaluation), with no gradient; advances
+    /// `state`.
+    pub fn masked_loss(
+        &mut self,
+        batch: &Batch,
+        mask: Option<ArrayView2<'_, F>>,
+        state: &mut C::State,
+    ) -> f64 {
+        let (steps, labels) = time_major(batch);
+        let hs = match self.path {
+            CodePath::Teaching => {
+                let xs: Vec<Input<F>> =
+                    steps.iter().map(|s| Input::Tokens(s)).collect();
+                forward_seq(&self.cell, &self.params, &xs, state).0
+            }
+            CodePath::Fast => {
+                let tokens = steps.concat();
+                let xs = Seq::new(Input::Tokens(&tokens), batch.batch_size());
+                self.cell.seq_forward(&self.params, &xs, state)
+            }
+        };
+        let hs = match mask {
+            Some(m) => drop_units(hs, m),
+            None => hs,
+        };
+        softmax_cross_entropy(self.output.forward(&hs).view(), &labels, None)
     }
 }
 
@@ -130,12 +189,18 @@ pub fn forward_backward<F: NdFloat, C: Cell<F>>(
     params: &C::Params,
     output: &Output<F>,
     batch: &Batch,
+    mask: Option<ArrayView2<'_, F>>,
     state: &mut C::State,
     (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
 ) -> (f64, C::State) {
     let (steps, labels) = time_major(batch);
     let xs: Vec<Input<F>> = steps.iter().map(|s| Input::Tokens(s)).collect();
     let (hs, caches) = forward_seq(cell, params, &xs, state);
+    // Dropout: H̃ = H ⊙ M, one mask row per sequence.
+    let hs = match mask {
+        Some(m) => drop_units(hs, m),
+        None => hs,
+    };
     let logits = output.forward(&hs); // (steps · batch, vocab)
     let mut d_logits = Array2::zeros(logits.raw_dim());
     let loss = softmax_cross_entropy(
@@ -146,6 +211,11 @@ pub fn forward_backward<F: NdFloat, C: Cell<F>>(
     zero(output_grads);
     zero(cell_grads);
     let dhs = output.backward(&hs, &d_logits, output_grads);
+    // ∂L/∂H = ∂L/∂H̃ ⊙ M
+    let dhs = match mask {
+        Some(m) => drop_units(dhs, m),
+        None => dhs,
+    };
     let (d_state0, _) =
         backward_seq(cell, params, &xs, &caches, dhs.view(), cell_grads);
     (loss, d_state0)
@@ -162,6 +232,7 @@ pub fn forward_backward_fast<F: NdFloat, C: Sequence<F>>(
     params: &C::Params,
     output: &Output<F>,
     batch: &Batch,
+    mask: Option<ArrayView2<'_, F>>,
     state: &mut C::State,
     (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
 ) -> (f64, C::State) {
@@ -172,7 +243,10 @@ pub fn forward_backward_fast<F: NdFloat, C: Sequence<F>>(
     zero(cell_grads);
     let mut loss = 0.0;
     let mut head = |hs: ArrayView2<'_, F>| {
-        let hs = hs.to_owned();
+        let hs = match mask {
+            Some(m) => drop_units(hs.to_owned(), m),
+            None => hs.to_owned(),
+        };
         let logits = output.forward(&hs);
         let mut d_logits = Array2::zeros(logits.raw_dim());
         loss = softmax_cross_entropy(
@@ -180,7 +254,11 @@ pub fn forward_backward_fast<F: NdFloat, C: Sequence<F>>(
             &labels,
             Some(d_logits.view_mut()),
         );
-        output.backward(&hs, &d_logits, output_grads)
+        let dhs = output.backward(&hs, &d_logits, output_grads);
+        match mask {
+            Some(m) => drop_units(dhs, m),
+            None => dhs,
+        }
     };
     let (d_state0, _) =
         cell.seq_forward_backward(params, &xs, state, &mut head, cell_grads);
@@ -216,22 +294,8 @@ impl<F: NdFloat, C: Sequence<F>> LanguageModel for RnnModel<F, C> {
     }
 
     fn loss(&mut self, batch: &Batch, state: &mut C::State) -> f64 {
-        let (steps, labels) = time_major(batch);
-        let hs = match self.path {
-            CodePath::Teaching => {
-                let xs: Vec<Input<F>> =
-                    steps.iter().map(|s| Input::Tokens(s)).collect();
-                forward_seq(&self.cell, &self.params, &xs, state).0
-            }
-            CodePath::Fast => {
-                let tokens = steps.concat();
-                let xs = Seq::new(Input::Tokens(&tokens), batch.batch_size());
-                self.cell.seq_forward(&self.params, &xs, state)
-            }
-        };
-        softmax_cross_entropy(self.output.forward(&hs).view(), &labels, None)
+        self.masked_loss(batch, None, state)
     }
-
     fn grad_norm_sq(&self) -> f64 {
         norm_sq(&self.cell_grads) + norm_sq(&self.output_grads)
     }

@@ -9,6 +9,7 @@
 
 pub mod bptt;
 pub mod cell;
+pub mod dropout;
 pub mod input;
 pub mod layout;
 pub mod loss;
@@ -18,6 +19,7 @@ pub mod tensors;
 
 pub use bptt::{backward_seq, forward_seq};
 pub use cell::{Cell, Hidden, State};
+pub use dropout::{drop_units, dropout_mask};
 pub use input::{Input, Seq};
 pub use layout::{
     fuse_bias, fuse_t, split_bias, split_t, TorchLayer, TorchLayout,

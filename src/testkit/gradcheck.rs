@@ -5,11 +5,10 @@
 
 use crate::data::Batch;
 use crate::fast::Sequence;
-use crate::model::LanguageModel;
 use crate::model::RnnModel;
 use crate::rnn::Tensors;
-use ndarray::Dimension;
 use ndarray::NdFloat;
+use ndarray::{Array2, Dimension};
 use std::fmt;
 
 /// The worst entry of one tensor.
@@ -100,10 +99,29 @@ pub fn check_model<C>(
 where
     C: Sequence<f64> + Clone,
 {
+    check_model_masked(model, batch, None, state0)
+}
+
+/// [`check_model`] with dropout: `mask` (`batch × hiddens`, drawn once by
+/// [`crate::rnn::dropout_mask`]) stays frozen for the analytic gradients
+/// and for every nudged loss, so that the loss is a function of the
+/// weights alone.
+pub fn check_model_masked<C>(
+    model: &RnnModel<f64, C>,
+    batch: &Batch,
+    mask: Option<&Array2<f64>>,
+    state0: &C::State,
+) -> Vec<TensorCheck>
+where
+    C: Sequence<f64> + Clone,
+{
+    let mask = mask.map(|m| m.view());
     let mut m = model.clone();
-    let (_, d_state0) = m.forward_backward_from(batch, &mut state0.clone());
-    let loss_with =
-        |m: &mut RnnModel<f64, C>, s: &C::State| m.loss(batch, &mut s.clone());
+    let (_, d_state0) =
+        m.forward_backward_masked(batch, mask, &mut state0.clone());
+    let loss_with = |m: &mut RnnModel<f64, C>, s: &C::State| {
+        m.masked_loss(batch, mask, &mut s.clone())
+    };
     let mut probe = model.clone();
     let mut checks = check_tensors("", &m.params, &m.cell_grads, |p| {
         probe.params = p.clone();
@@ -119,6 +137,35 @@ where
         loss_with(&mut probe, s)
     }));
     checks
+}
+
+/// The checks of `model` for every way training runs it: without
+/// dropout; with a frozen dropout mask (p = 0.5, seeded) on one thread;
+/// and with the same mask on two threads, each taking its own rows of it.
+pub fn check_model_cases<C>(
+    model: &RnnModel<f64, C>,
+    batch: &Batch,
+    state0: &C::State,
+) -> Vec<Vec<TensorCheck>>
+where
+    C: Sequence<f64> + Clone,
+{
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let shape = (batch.batch_size(), model.cell.num_hiddens());
+    let mask = crate::rnn::dropout_mask(shape, 0.5, &mut rng);
+    let (dropped, kept) = (
+        mask.iter().filter(|&&m| m == 0.0).count(),
+        mask.iter().filter(|&&m| m == 2.0).count(),
+    );
+    assert!(dropped > 0 && kept > 0, "a degenerate mask: {mask}");
+    let mut two = model.clone();
+    two.threads = 2;
+    vec![
+        check_model(model, batch, state0),
+        check_model_masked(model, batch, Some(&mask), state0),
+        check_model_masked(&two, batch, Some(&mask), state0),
+    ]
 }
 
 /// Panics, naming every tensor whose worst relative error exceeds `tol`.

@@ -45,6 +45,11 @@ pub struct TrainConfig {
     pub seed: u64,
     /// No progress bar and no predictions while training.
     pub quiet: bool,
+    /// The probability of dropping a unit of the hidden states the output
+    /// layer reads, in training (the model applies it; 0 in files written
+    /// before it was recorded).
+    #[serde(default)]
+    pub dropout: f64,
     /// The update rule; SGD (d2l's) in files written before it was
     /// recorded.
     #[serde(default)]

@@ -258,31 +258,13 @@ macro_rules! chapter_cli_tests {
 
         #[test]
         fn both_paths_train_to_the_same_perplexity() {
-            let dir = tempfile::tempdir().unwrap();
-            let mut ppl = Vec::new();
-            for path in ["teaching", "fast"] {
-                let out = dir.path().join(path);
-                $crate::testkit::clitest::train_and_generate(
-                    $bin,
-                    &["--quiet", "--threads", "1", "--path", path],
-                    &out,
+            // Without dropout, and with it: the same seed draws the same
+            // masks on both paths.
+            for dropout in ["0", "0.3"] {
+                $crate::testkit::clitest::training::both_paths_agree(
+                    $bin, dropout,
                 );
-                let result =
-                    std::fs::read_to_string(out.join("result.md")).unwrap();
-                assert!(result.contains(&format!("{path} path")), "{result}");
-                let metrics =
-                    std::fs::read_to_string(out.join("metrics.json")).unwrap();
-                let json: serde_json::Value =
-                    serde_json::from_str(&metrics).unwrap();
-                let last = json["epochs"].as_array().unwrap().last().unwrap();
-                ppl.push(last["valid_perplexity"].as_f64().unwrap());
             }
-            // In f32 the two sum in different orders (and the fast path's
-            // exp differs in the last bit), so 12 epochs end close, not
-            // bit for bit equal.
-            let gap = (ppl[0] - ppl[1]).abs() / ppl[0];
-            let tol = $crate::testkit::agreement::F32_PATHS_GAP;
-            assert!(gap < tol, "perplexities {ppl:?}");
         }
 
         #[test]
@@ -302,12 +284,33 @@ macro_rules! chapter_cli_tests {
         }
 
         #[test]
+        fn dropout_trains_and_is_recorded() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::dropout_trains_and_is_recorded(
+                $bin,
+                &[],
+                dir.path(),
+            );
+        }
+
+        #[test]
         fn adam_trains() {
             let dir = tempfile::tempdir().unwrap();
             $crate::testkit::clitest::training::adam_trains(
                 $bin,
                 &[],
                 &dir.path().join("adam"),
+            );
+        }
+
+        #[cfg(feature = "torch")]
+        #[test]
+        fn concise_dropout_trains_and_is_recorded() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::dropout_trains_and_is_recorded(
+                $bin,
+                &["--impl", "concise"],
+                dir.path(),
             );
         }
 

@@ -6,6 +6,7 @@ use super::faults::tiny_with;
 use super::{run, text};
 use crate::data::load_book_splits;
 use crate::io::checkpoint::Checkpoint;
+use crate::testkit::agreement::F32_PATHS_GAP;
 use serde_json::Value;
 use std::path::Path;
 
@@ -153,5 +154,57 @@ pub fn adam_trains(bin: &str, extra: &[&str], out: &Path) {
     assert_eq!(metrics["config"]["optimizer"], "adam");
     assert_eq!(metrics["settings"]["optimizer"], "adam");
     let result = std::fs::read_to_string(out.join("result.md")).unwrap();
-    assert!(result.contains("| adam, 0.01, 1, 0 |"), "{result}");
+    assert!(result.contains("| adam, 0.01, 1, 0, 0 |"), "{result}");
+}
+
+/// `--dropout 0.5` trains a different model from the run without it,
+/// still learns, and is recorded in `metrics.json` and `result.md`.
+pub fn dropout_trains_and_is_recorded(bin: &str, extra: &[&str], dir: &Path) {
+    let perplexities = |metrics: &Value| -> Vec<(f64, f64)> {
+        let epochs = metrics["epochs"].as_array().unwrap();
+        let ppl = |e: &Value, k: &str| e[k].as_f64().unwrap();
+        let e = epochs.iter();
+        e.map(|e| (ppl(e, "train_perplexity"), ppl(e, "valid_perplexity")))
+            .collect()
+    };
+    let mut tiny = tiny_with("--epochs", "12");
+    tiny.extend_from_slice(extra);
+    let (_, plain) = train(bin, &tiny, &dir.join("plain"));
+    let mut args = tiny.clone();
+    args.extend_from_slice(&["--dropout", "0.5"]);
+    let out = dir.join("half");
+    let (stdout, half) = train(bin, &args, &out);
+    assert_ne!(perplexities(&half), perplexities(&plain));
+    assert_eq!(half["config"]["dropout"], 0.5);
+    assert_eq!(half["settings"]["dropout"], "0.5");
+    let last = perplexities(&half).last().copied().unwrap();
+    assert!(last.1 < 20.0, "{stdout}");
+    let result = std::fs::read_to_string(out.join("result.md")).unwrap();
+    assert!(result.contains(", 0.5, 0 |"), "{result}");
+}
+
+/// The teaching and the fast path, each on one thread with `--dropout
+/// p`, train the tiny model to validation perplexities within
+/// [`F32_PATHS_GAP`] of each other: in f32 they sum in different orders
+/// (and the fast path's exp differs in the last bit), so 12 epochs end
+/// close, not bit for bit equal.
+pub fn both_paths_agree(bin: &str, dropout: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ppl = Vec::new();
+    for path in ["teaching", "fast"] {
+        let out = dir.path().join(path);
+        let extra = ["--quiet", "--threads", "1", "--path", path];
+        let mut extra = extra.to_vec();
+        extra.extend_from_slice(&["--dropout", dropout]);
+        super::train_and_generate(bin, &extra, &out);
+        let result = std::fs::read_to_string(out.join("result.md")).unwrap();
+        assert!(result.contains(&format!("{path} path")), "{result}");
+        let metrics =
+            std::fs::read_to_string(out.join("metrics.json")).unwrap();
+        let json: Value = serde_json::from_str(&metrics).unwrap();
+        let last = json["epochs"].as_array().unwrap().last().unwrap();
+        ppl.push(last["valid_perplexity"].as_f64().unwrap());
+    }
+    let gap = (ppl[0] - ppl[1]).abs() / ppl[0];
+    assert!(gap < F32_PATHS_GAP, "dropout {dropout}: {ppl:?}");
 }
