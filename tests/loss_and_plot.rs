@@ -44,6 +44,7 @@ fn plot_is_an_svg_with_both_curves_and_labels() {
             train_bpc: (20.0 / e as f64 + 1.0).log2(),
             valid_perplexity: 15.0 / e as f64 + 3.0,
             valid_bpc: (15.0 / e as f64 + 3.0).log2(),
+            lr: None,
             tokens_per_sec: 1000.0,
             train_seconds: 0.1,
         })

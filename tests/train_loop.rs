@@ -15,6 +15,7 @@ fn config(num_epochs: usize, lr: f64) -> TrainConfig {
         seed: 7,
         quiet: true,
         patience: None,
+        lr_decay: None,
         optimizer: Default::default(),
         dropout: 0.0,
     }
@@ -120,6 +121,7 @@ fn best_valid_is_the_epoch_with_the_lowest_validation_perplexity() {
         train_bpc: 1.0,
         valid_perplexity,
         valid_bpc: f64::log2(valid_perplexity),
+        lr: Some(1.0),
         tokens_per_sec: 1.0,
         train_seconds: 1.0,
     };
@@ -194,4 +196,37 @@ fn best_weights_are_kept_and_patience_stops() {
         perplexities(&cut)[..],
         perplexities(&full)[..best_epoch + 5]
     );
+}
+
+/// With `lr_decay = Some(0.5)` the learning rate halves after every epoch
+/// that does not improve on the best validation perplexity, and only then;
+/// the recorded rates say so, and the run differs from one without decay
+/// from the first epoch after such an epoch.
+#[test]
+fn learning_rate_decays_after_epochs_that_do_not_improve() {
+    let (s, loader, mut model) = setup((300, 2_000), 2, Sampling::Random);
+    let decaying = TrainConfig {
+        lr_decay: Some(0.5),
+        ..config(12, 5.0)
+    };
+    let h = train(&mut model, &loader, &s.valid, &s.vocab, &decaying).unwrap();
+    let mut lr = 5.0;
+    let mut best = f64::INFINITY;
+    let mut decayed = 0;
+    for e in &h.epochs {
+        assert_eq!(e.lr, Some(lr), "epoch {}", e.epoch);
+        if e.valid_perplexity < best {
+            best = e.valid_perplexity;
+        } else {
+            lr *= 0.5;
+            decayed += 1;
+        }
+    }
+    assert!(decayed >= 2, "the bigram never stalled: {:?}", h.epochs);
+    let (_, _, mut model) = setup((300, 2_000), 2, Sampling::Random);
+    let plain =
+        train(&mut model, &loader, &s.valid, &s.vocab, &config(12, 5.0))
+            .unwrap();
+    assert!(plain.epochs.iter().all(|e| e.lr == Some(5.0)));
+    assert_ne!(plain.last().valid_perplexity, h.last().valid_perplexity);
 }

@@ -270,6 +270,7 @@ fn measure<M: LanguageModel>(
         seed: 0,
         quiet: true,
         patience: None,
+        lr_decay: None,
         optimizer: Default::default(),
         dropout: 0.0,
     };

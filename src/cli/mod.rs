@@ -128,6 +128,14 @@ fn generate_len(s: &str) -> Result<usize, String> {
     }
 }
 
+fn decay(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f > 0.0 && f < 1.0 => Ok(f),
+        Ok(f) => Err(format!("must be above 0 and below 1, got {f}")),
+        Err(e) => Err(format!("not a number: {e}")),
+    }
+}
+
 fn probability(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(p) if (0.0..1.0).contains(&p) => Ok(p),
@@ -161,6 +169,11 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0, value_parser = probability,
           allow_negative_numbers = true)]
     pub dropout: f64,
+    /// Learning-rate decay: multiply the learning rate by this after every
+    /// epoch that does not lower the best validation perplexity, such as
+    /// 0.5. Without it the rate stays, as in d2l.
+    #[arg(long, value_parser = decay, allow_negative_numbers = true)]
+    pub lr_decay: Option<f64>,
     /// The update rule after each minibatch.
     #[arg(long, value_enum, default_value_t)]
     pub optimizer: Optimizer,

@@ -56,6 +56,7 @@ impl TrainArgs {
             seed: self.seed,
             quiet: self.quiet,
             patience: self.patience,
+            lr_decay: self.lr_decay,
             optimizer: self.optimizer,
             dropout: self.dropout,
         }
@@ -208,6 +209,12 @@ fn settings(
     put("lr", args.lr.to_string());
     put("optimizer", args.optimizer.name().to_string());
     put("dropout", args.dropout.to_string());
+    if let Some(decay) = args.lr_decay {
+        put("lr_decay", decay.to_string());
+    }
+    if let Some(patience) = args.patience {
+        put("patience", patience.to_string());
+    }
     put("clip", args.clip.to_string());
     put("num_hiddens", args.num_hiddens.to_string());
     put("batch_size", args.batch_size.to_string());

@@ -54,6 +54,11 @@ pub struct TrainConfig {
     /// recorded.
     #[serde(default)]
     pub optimizer: Optimizer,
+    /// Learning-rate decay: after an epoch that does not lower the best
+    /// validation perplexity, the learning rate is multiplied by this
+    /// (`None`: it stays, as in d2l).
+    #[serde(default)]
+    pub lr_decay: Option<f64>,
     /// Early stopping: stop after this many epochs without a better
     /// validation perplexity (`None`: train every epoch, as d2l does).
     #[serde(default)]
@@ -72,6 +77,10 @@ pub struct EpochMetrics {
     pub valid_perplexity: f64,
     #[serde(default)]
     pub valid_bpc: f64,
+    /// The learning rate this epoch trained with (absent in files written
+    /// before it was recorded).
+    #[serde(default)]
+    pub lr: Option<f64>,
     /// Training tokens per second of training time (validation excluded).
     pub tokens_per_sec: f64,
     /// Seconds spent on the training batches of this epoch.
@@ -372,9 +381,10 @@ pub fn train_keeping_best<M: LanguageModel>(
     let (batch_size, num_steps) = (loader.batch_size(), loader.num_steps());
     let bar = progress_bar(config.num_epochs, config.quiet);
     let mut best = (0, f64::INFINITY); // (epoch, validation perplexity)
+    let mut config = config.clone(); // its lr decays with config.lr_decay
     for epoch in 1..=config.num_epochs {
         let (train_ppl, speed, secs) =
-            train_epoch(model, loader, config, epoch, &mut rng)?;
+            train_epoch(model, loader, &config, epoch, &mut rng)?;
         let valid_ppl = evaluate(model, valid, batch_size, num_steps)?;
         // A finite loss above ~709 nats per token still overflows exp: the
         // model has diverged as surely as with a NaN.
@@ -402,12 +412,15 @@ pub fn train_keeping_best<M: LanguageModel>(
             train_bpc: train_ppl.log2(),
             valid_perplexity: valid_ppl,
             valid_bpc: valid_ppl.log2(),
+            lr: Some(config.lr),
             tokens_per_sec: speed,
             train_seconds: secs,
         });
         if valid_ppl < best.1 {
             best = (epoch, valid_ppl);
             on_best(model);
+        } else if let Some(decay) = config.lr_decay {
+            config.lr *= decay;
         }
         bar.set_message(format!(
             "perplexity {train_ppl:.2}, validation {valid_ppl:.2}, \
