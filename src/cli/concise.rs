@@ -2,7 +2,8 @@
 //! shared loop and saved in our layout, so that `generate` and the
 //! from-scratch model can load it.
 
-use super::run::{train_and_save, Prepared};
+use super::prepare::Prepared;
+use super::run::train_and_save;
 use super::{scratch_tensors, TrainArgs};
 use crate::concise::{ConciseRnn, Read, TorchState};
 use crate::rnn::{Tensors, TorchLayout};

@@ -6,7 +6,9 @@ mod chapter;
 mod concise;
 mod generate;
 mod ngram;
+mod parse;
 pub mod plot;
+mod prepare;
 mod run;
 
 pub use chapter::{exit_on_error, Chapter, Cli, Command};
@@ -17,10 +19,12 @@ pub use generate::{
     checkpoint_vocab, generate_and_print, generate_scratch, open_checkpoint,
 };
 pub use ngram::{ngram, ngram_table};
-pub use run::{
-    default_threads, memory_estimate_bytes, peak_rss_mb, result_table,
-    train_and_save, train_scratch, Prepared, Shape,
+use parse::{
+    decay, generate_len, max_order, positive_f64, probability, seed, threads,
 };
+pub use parse::{positive_usize, MAX_LEN, MAX_THREADS};
+pub use prepare::{default_threads, memory_estimate_bytes, Prepared, Shape};
+pub use run::{peak_rss_mb, result_table, train_and_save, train_scratch};
 
 use crate::data::{
     load_book_splits, load_splits_time_machine, Sampling, Splits,
@@ -85,70 +89,6 @@ impl From<Iter> for Sampling {
             Iter::Sequential => Sampling::Sequential,
             Iter::Random => Sampling::Random,
         }
-    }
-}
-
-/// Parses a whole number of at least 1, for flags.
-pub fn positive_usize(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_string()),
-        Ok(n) => Ok(n),
-        Err(_) if s.trim_start().starts_with('-') => {
-            Err(format!("must be at least 1, got {s}"))
-        }
-        Err(e) => Err(format!("not a whole number: {e}")),
-    }
-}
-
-/// The most threads `--threads` takes.
-pub const MAX_THREADS: usize = 1024;
-
-fn threads(s: &str) -> Result<usize, String> {
-    match positive_usize(s)? {
-        n if n > MAX_THREADS => Err(format!(
-            "at most {MAX_THREADS}, got {n}; the default uses every core"
-        )),
-        n => Ok(n),
-    }
-}
-
-fn seed(s: &str) -> Result<u64, String> {
-    s.parse::<u64>().map_err(|_| {
-        format!("must be a whole number from 0 to {}, got {s}", u64::MAX)
-    })
-}
-
-/// The most characters `generate --len` adds in one call.
-pub const MAX_LEN: usize = 1_000_000;
-
-fn generate_len(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if n <= MAX_LEN => Ok(n),
-        _ => Err(format!("must be a whole number from 0 to {MAX_LEN}")),
-    }
-}
-
-fn decay(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(f) if f > 0.0 && f < 1.0 => Ok(f),
-        Ok(f) => Err(format!("must be above 0 and below 1, got {f}")),
-        Err(e) => Err(format!("not a number: {e}")),
-    }
-}
-
-fn probability(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(p) if (0.0..1.0).contains(&p) => Ok(p),
-        Ok(p) => Err(format!("must be at least 0 and below 1, got {p}")),
-        Err(e) => Err(format!("not a number: {e}")),
-    }
-}
-
-fn positive_f64(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        Ok(x) => Err(format!("must be a positive number, got {x}")),
-        Err(e) => Err(format!("not a number: {e}")),
     }
 }
 
@@ -307,15 +247,6 @@ pub struct NgramArgs {
     #[arg(long, default_value_t = 7, value_parser = max_order,
           allow_negative_numbers = true)]
     pub max_order: usize,
-}
-
-fn max_order(s: &str) -> Result<usize, String> {
-    match positive_usize(s)? {
-        n if n > 12 => Err(format!(
-            "at most 12, got {n}; past 7 a character n-gram gains nothing here"
-        )),
-        n => Ok(n),
-    }
 }
 
 /// `generate`: continue a prefix with a trained model.

@@ -1,0 +1,253 @@
+//! The macros that give every chapter binary the same end-to-end tests,
+//! each a call of a function of this folder.
+
+/// The end-to-end tests of a chapter binary, in one line of its
+/// `tests/cli.rs`: `d2l::chapter_cli_tests!(env!("CARGO_BIN_EXE_ch_gru"),
+/// &["--iter", "random"], "gru");`, where the flags give a second training
+/// run and `"gru"` is the model its checkpoints record.
+/// The crate needs `tempfile` as a dev-dependency.
+#[macro_export]
+macro_rules! chapter_cli_tests {
+    ($bin:expr, $second_run:expr, $model:expr) => {
+        $crate::chapter_fault_tests!($bin, $model);
+
+        #[test]
+        fn scratch_trains_writes_outputs_and_generates() {
+            let dir = tempfile::tempdir().unwrap();
+            let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+            $crate::testkit::clitest::train_and_generate($bin, &[], &a);
+            $crate::testkit::clitest::train_and_generate($bin, $second_run, &b);
+        }
+
+        #[test]
+        fn ngram_prints_a_row_per_order() {
+            $crate::testkit::clitest::training::ngram_prints_a_row_per_order(
+                $bin,
+            );
+        }
+
+        #[test]
+        fn book_split_scores_the_test_text_once() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::book_split_scores_the_test_once(
+                $bin,
+                dir.path(),
+            );
+        }
+
+        #[test]
+        fn patience_stops_and_best_checkpoint_is_kept() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::patience_keeps_the_best(
+                $bin,
+                dir.path(),
+            );
+        }
+
+        #[test]
+        fn train_is_the_default_subcommand() {
+            let dir = tempfile::tempdir().unwrap();
+            let a = dir.path().join("a");
+            $crate::testkit::clitest::train_and_generate(
+                $bin,
+                &["--quiet"],
+                &a,
+            );
+            let out = dir.path().join("b");
+            let mut args = vec!["train"];
+            args.extend_from_slice($crate::testkit::clitest::TINY);
+            args.extend_from_slice(&[
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert!($crate::testkit::clitest::run($bin, &args)
+                .status
+                .success());
+        }
+
+        #[test]
+        fn threads_split_the_batch_and_the_result_says_so() {
+            let dir = tempfile::tempdir().unwrap();
+            let a = dir.path().join("a");
+            $crate::testkit::clitest::train_and_generate(
+                $bin,
+                &["--quiet", "--threads", "2"],
+                &a,
+            );
+            let result = std::fs::read_to_string(a.join("result.md")).unwrap();
+            assert!(result.contains("cpu, 2 threads"), "{result}");
+        }
+
+        #[test]
+        fn both_paths_train_to_the_same_perplexity() {
+            // Without dropout, and with it: the same seed draws the same
+            // masks on both paths.
+            for dropout in ["0", "0.3"] {
+                $crate::testkit::clitest::training::both_paths_agree(
+                    $bin, dropout,
+                );
+            }
+        }
+
+        #[test]
+        fn bad_input_gets_a_clear_error() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::bad_input_is_refused($bin, dir.path());
+        }
+
+        #[cfg(not(feature = "torch"))]
+        #[test]
+        fn concise_without_the_feature_says_how_to_enable_it() {
+            let o = $crate::testkit::clitest::run($bin, &["--impl", "concise"]);
+            assert_eq!(o.status.code(), Some(1));
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert!(stderr.contains("--features torch"), "{stderr}");
+            assert!(stderr.contains("LIBTORCH_USE_PYTORCH=1"), "{stderr}");
+        }
+
+        #[test]
+        fn dropout_trains_and_is_recorded() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::dropout_trains_and_is_recorded(
+                $bin,
+                &[],
+                dir.path(),
+            );
+        }
+
+        #[test]
+        fn adam_trains() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::adam_trains(
+                $bin,
+                &[],
+                &dir.path().join("adam"),
+            );
+        }
+
+        #[cfg(feature = "torch")]
+        #[test]
+        fn concise_dropout_trains_and_is_recorded() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::dropout_trains_and_is_recorded(
+                $bin,
+                &["--impl", "concise"],
+                dir.path(),
+            );
+        }
+
+        #[cfg(feature = "torch")]
+        #[test]
+        fn concise_adam_trains() {
+            let dir = tempfile::tempdir().unwrap();
+            $crate::testkit::clitest::training::adam_trains(
+                $bin,
+                &["--impl", "concise"],
+                &dir.path().join("adam"),
+            );
+        }
+
+        #[cfg(feature = "torch")]
+        #[test]
+        fn concise_trains_and_its_checkpoint_generates() {
+            let dir = tempfile::tempdir().unwrap();
+            let c = dir.path().join("c");
+            $crate::testkit::clitest::train_and_generate(
+                $bin,
+                &["--impl", "concise"],
+                &c,
+            );
+        }
+    };
+}
+
+/// The fault tests of [`faults`] for a chapter binary; `$model` is the
+/// `model` its checkpoints record (`gru`, `lstm`, `deep`). Part of
+/// [`chapter_cli_tests`].
+#[macro_export]
+macro_rules! chapter_fault_tests {
+    ($bin:expr, $model:expr) => {
+        mod faults {
+            use $crate::testkit::clitest::checkpoints as c;
+            use $crate::testkit::clitest::faults as f;
+            use $crate::testkit::clitest::outputs as o;
+
+            fn check(test: fn(&str, &std::path::Path)) {
+                let dir = tempfile::tempdir().unwrap();
+                test(&$crate::testkit::clitest::bin($bin), dir.path());
+            }
+
+            #[test]
+            fn diverged_run_keeps_the_previous_one() {
+                check(f::diverged_run_keeps_the_previous_one);
+            }
+
+            #[test]
+            fn closed_stdout_costs_nothing() {
+                check(f::closed_stdout_costs_nothing);
+            }
+
+            #[test]
+            fn full_stdout_is_an_error() {
+                check(f::full_stdout_is_an_error);
+            }
+
+            #[test]
+            fn outputs_appear_together() {
+                check(o::outputs_appear_together);
+            }
+
+            #[test]
+            fn recovery_deletes_nothing() {
+                check(o::recovery_deletes_nothing);
+            }
+
+            #[test]
+            fn interrupt_keeps_the_previous_run() {
+                check(f::interrupt_keeps_the_previous_run);
+            }
+
+            #[test]
+            fn output_problems_come_before_training() {
+                check(f::output_problems_come_before_training);
+            }
+
+            #[test]
+            fn huge_values_are_refused() {
+                check(f::huge_values_are_refused);
+            }
+
+            #[test]
+            fn edited_checkpoints_are_refused() {
+                check(c::edited_checkpoints_are_refused);
+            }
+
+            #[test]
+            fn seeded_runs_write_identical_checkpoints() {
+                check(c::seeded_runs_write_identical_checkpoints);
+            }
+
+            #[test]
+            fn messages_say_what_to_do() {
+                check(|bin, dir| f::messages_say_what_to_do(bin, $model, dir));
+            }
+
+            #[test]
+            fn modes_follow_the_umask() {
+                check(f::modes_follow_the_umask);
+            }
+
+            #[test]
+            #[cfg(unix)]
+            fn odd_output_paths() {
+                check(o::odd_output_paths);
+            }
+
+            #[test]
+            fn settings_are_recorded_as_run() {
+                check(f::settings_are_recorded_as_run);
+            }
+        }
+    };
+}
