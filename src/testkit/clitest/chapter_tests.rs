@@ -20,31 +20,6 @@ macro_rules! chapter_cli_tests {
         }
 
         #[test]
-        fn ngram_prints_a_row_per_order() {
-            $crate::testkit::clitest::training::ngram_prints_a_row_per_order(
-                $bin,
-            );
-        }
-
-        #[test]
-        fn book_split_scores_the_test_text_once() {
-            let dir = tempfile::tempdir().unwrap();
-            $crate::testkit::clitest::training::book_split_scores_the_test_once(
-                $bin,
-                dir.path(),
-            );
-        }
-
-        #[test]
-        fn patience_stops_and_best_checkpoint_is_kept() {
-            let dir = tempfile::tempdir().unwrap();
-            $crate::testkit::clitest::training::patience_keeps_the_best(
-                $bin,
-                dir.path(),
-            );
-        }
-
-        #[test]
         fn train_is_the_default_subcommand() {
             let dir = tempfile::tempdir().unwrap();
             let a = dir.path().join("a");
@@ -79,14 +54,65 @@ macro_rules! chapter_cli_tests {
             assert!(result.contains("cpu, 2 threads"), "{result}");
         }
 
-        #[test]
-        fn both_paths_train_to_the_same_perplexity() {
-            // Without dropout, and with it: the same seed draws the same
-            // masks on both paths.
-            for dropout in ["0", "0.3"] {
-                $crate::testkit::clitest::training::both_paths_agree(
-                    $bin, dropout,
-                );
+        mod training {
+            use $crate::testkit::clitest::training as t;
+
+            fn check(test: impl FnOnce(&str, &std::path::Path)) {
+                let dir = tempfile::tempdir().unwrap();
+                test(&$crate::testkit::clitest::bin($bin), dir.path());
+            }
+
+            #[test]
+            fn ngram_prints_a_row_per_order() {
+                check(|bin, _| t::ngram_prints_a_row_per_order(bin));
+            }
+
+            #[test]
+            fn book_split_scores_the_test_text_once() {
+                check(t::book_split_scores_the_test_once);
+            }
+
+            #[test]
+            fn patience_stops_and_best_checkpoint_is_kept() {
+                check(t::patience_keeps_the_best);
+            }
+
+            #[test]
+            fn both_paths_train_to_the_same_perplexity() {
+                // Without dropout, and with it: the same seed draws the
+                // same masks on both paths.
+                for dropout in ["0", "0.3"] {
+                    check(|bin, dir| t::both_paths_agree(bin, dropout, dir));
+                }
+            }
+
+            #[test]
+            fn dropout_trains_and_is_recorded() {
+                check(|bin, dir| {
+                    t::dropout_trains_and_is_recorded(bin, &[], dir)
+                });
+            }
+
+            #[test]
+            fn adam_trains() {
+                check(|bin, dir| t::adam_trains(bin, &[], dir));
+            }
+
+            #[cfg(feature = "torch")]
+            #[test]
+            fn concise_dropout_trains_and_is_recorded() {
+                let concise = &["--impl", "concise"];
+                check(|bin, dir| {
+                    t::dropout_trains_and_is_recorded(bin, concise, dir)
+                });
+            }
+
+            #[cfg(feature = "torch")]
+            #[test]
+            fn concise_adam_trains() {
+                check(|bin, dir| {
+                    t::adam_trains(bin, &["--impl", "concise"], dir)
+                });
             }
         }
 
@@ -104,48 +130,6 @@ macro_rules! chapter_cli_tests {
             let stderr = String::from_utf8_lossy(&o.stderr);
             assert!(stderr.contains("--features torch"), "{stderr}");
             assert!(stderr.contains("LIBTORCH_USE_PYTORCH=1"), "{stderr}");
-        }
-
-        #[test]
-        fn dropout_trains_and_is_recorded() {
-            let dir = tempfile::tempdir().unwrap();
-            $crate::testkit::clitest::training::dropout_trains_and_is_recorded(
-                $bin,
-                &[],
-                dir.path(),
-            );
-        }
-
-        #[test]
-        fn adam_trains() {
-            let dir = tempfile::tempdir().unwrap();
-            $crate::testkit::clitest::training::adam_trains(
-                $bin,
-                &[],
-                &dir.path().join("adam"),
-            );
-        }
-
-        #[cfg(feature = "torch")]
-        #[test]
-        fn concise_dropout_trains_and_is_recorded() {
-            let dir = tempfile::tempdir().unwrap();
-            $crate::testkit::clitest::training::dropout_trains_and_is_recorded(
-                $bin,
-                &["--impl", "concise"],
-                dir.path(),
-            );
-        }
-
-        #[cfg(feature = "torch")]
-        #[test]
-        fn concise_adam_trains() {
-            let dir = tempfile::tempdir().unwrap();
-            $crate::testkit::clitest::training::adam_trains(
-                $bin,
-                &["--impl", "concise"],
-                &dir.path().join("adam"),
-            );
         }
 
         #[cfg(feature = "torch")]

@@ -143,7 +143,8 @@ pub fn patience_keeps_the_best(bin: &str, dir: &Path) {
 /// `--optimizer adam` trains (the validation perplexity of a tiny model
 /// falls well below the 28 of uniform guessing in 12 epochs) and is
 /// recorded in `metrics.json` and `result.md`.
-pub fn adam_trains(bin: &str, extra: &[&str], out: &Path) {
+pub fn adam_trains(bin: &str, extra: &[&str], dir: &Path) {
+    let out = &dir.join("adam");
     let mut args = tiny_with("--epochs", "12");
     args.extend_from_slice(&["--optimizer", "adam", "--lr", "0.01"]);
     args.extend_from_slice(extra);
@@ -188,11 +189,10 @@ pub fn dropout_trains_and_is_recorded(bin: &str, extra: &[&str], dir: &Path) {
 /// [`F32_PATHS_GAP`] of each other: in f32 they sum in different orders
 /// (and the fast path's exp differs in the last bit), so 12 epochs end
 /// close, not bit for bit equal.
-pub fn both_paths_agree(bin: &str, dropout: &str) {
-    let dir = tempfile::tempdir().unwrap();
+pub fn both_paths_agree(bin: &str, dropout: &str, dir: &Path) {
     let mut ppl = Vec::new();
     for path in ["teaching", "fast"] {
-        let out = dir.path().join(path);
+        let out = dir.join(path);
         let extra = ["--quiet", "--threads", "1", "--path", path];
         let mut extra = extra.to_vec();
         extra.extend_from_slice(&["--dropout", dropout]);
