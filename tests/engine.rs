@@ -20,6 +20,7 @@ d2l::impl_tensors!(RnnParams { w_xh, w_hh, b_h });
 /// A plain RNN carries H alone.
 type RnnState<F> = Hidden<F>;
 
+#[derive(Clone)]
 struct Rnn {
     num_inputs: usize,
     num_hiddens: usize,

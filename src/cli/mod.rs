@@ -104,8 +104,9 @@ pub struct TrainArgs {
           allow_negative_numbers = true)]
     pub lr: f64,
     /// Dropout: the probability of dropping each unit of the hidden states
-    /// the output layer reads, in training only, with one mask per
-    /// sequence for all its steps. 0, d2l's, drops nothing.
+    /// the output layer reads and, in a stack, of those each layer reads
+    /// from the layer below; in training only, with one mask per sequence
+    /// for all its steps. 0, d2l's, drops nothing.
     #[arg(long, default_value_t = 0.0, value_parser = probability,
           allow_negative_numbers = true)]
     pub dropout: f64,

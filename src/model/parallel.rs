@@ -107,10 +107,13 @@ pub fn forward_backward_split<F: NdFloat, C: Sequence<F>>(
                 let mask = mask.map(|m| m.slice_move(s![rows.clone(), ..]));
                 let zeros = cell.zero_state(rows.len());
                 let mut state = take_rows(state, zeros, rows);
+                let rows = rows.clone();
                 scope.spawn(move || {
+                    // This thread's rows of any masks inside the cell.
+                    let cell = cell.mask_rows(rows);
                     let mut grads = (params.zeros_like(), output.zeros_like());
                     let (loss, d_state0) = run(
-                        cell,
+                        &cell,
                         params,
                         output,
                         &part,

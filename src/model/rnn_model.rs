@@ -108,14 +108,20 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
         batch: &Batch,
         state: &mut C::State,
     ) -> (f64, C::State) {
-        let shape = (batch.batch_size(), self.cell.num_hiddens());
-        let mask = (self.dropout > 0.0)
-            .then(|| dropout_mask(shape, self.dropout, &mut self.dropout_rng));
-        self.forward_backward_masked(
-            batch,
-            mask.as_ref().map(|m| m.view()),
-            state,
-        )
+        if self.dropout == 0.0 {
+            return self.forward_backward_masked(batch, None, state);
+        }
+        let (b, p) = (batch.batch_size(), self.dropout);
+        let rng = &mut self.dropout_rng;
+        let mask = dropout_mask((b, self.cell.num_hiddens()), p, rng);
+        // A stack's masks between its layers, for this minibatch only.
+        let widths = self.cell.inner_widths();
+        let inner = widths.iter().map(|&w| dropout_mask((b, w), p, rng));
+        let masked = self.cell.with_masks(inner.collect());
+        let plain = std::mem::replace(&mut self.cell, masked);
+        let out = self.forward_backward_masked(batch, Some(mask.view()), state);
+        self.cell = plain;
+        out
     }
 
     /// [`RnnModel::forward_backward_from`] with a given dropout mask

@@ -7,6 +7,7 @@ use super::tensors::Tensors;
 use crate::impl_tensors;
 use ndarray::{Array2, NdFloat};
 use rand::Rng;
+use std::ops::Range;
 
 // ANCHOR: cell
 /// A recurrent cell: one time step forward, and the same step backward.
@@ -14,7 +15,7 @@ use rand::Rng;
 /// The cell holds its shape and formulation; its parameters are passed in,
 /// so that a stack of cells is a cell too (its parameters are the list of
 /// its layers' parameters).
-pub trait Cell<F: NdFloat>: Sync {
+pub trait Cell<F: NdFloat>: Sync + Clone {
     /// Parameters, and their gradients (the same struct).
     type Params: Tensors<F> + Send + Sync;
     /// The state passed from one step to the next; its gradient has the
@@ -51,6 +52,25 @@ pub trait Cell<F: NdFloat>: Sync {
         d_state: &Self::State,
         grads: &mut Self::Params,
     ) -> (Self::State, Option<Array2<F>>);
+
+    /// Dropout inside the cell: the width of every hidden state that one
+    /// of its layers reads from the layer below (a stack's), one mask
+    /// each. A single cell has none.
+    fn inner_widths(&self) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// The cell with dropout `masks` on those inputs for one minibatch,
+    /// `(batch, width)` each, in the order of [`Cell::inner_widths`].
+    fn with_masks(&self, _masks: Vec<Array2<f64>>) -> Self {
+        self.clone()
+    }
+
+    /// The cell with only the rows `rows` of its masks: for a thread that
+    /// takes those sequences of the minibatch.
+    fn mask_rows(&self, _rows: Range<usize>) -> Self {
+        self.clone()
+    }
 }
 // ANCHOR_END: cell
 

@@ -140,8 +140,10 @@ where
 }
 
 /// The checks of `model` for every way training runs it: without
-/// dropout; with a frozen dropout mask (p = 0.5, seeded) on one thread;
-/// and with the same mask on two threads, each taking its own rows of it.
+/// dropout; with frozen dropout masks (p = 0.5, seeded) on the hidden
+/// states the output layer reads and, in a stack, between its layers, on
+/// one thread; and with the same masks on two threads, each taking its own
+/// rows of them.
 pub fn check_model_cases<C>(
     model: &RnnModel<f64, C>,
     batch: &Batch,
@@ -152,18 +154,22 @@ where
 {
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-    let shape = (batch.batch_size(), model.cell.num_hiddens());
-    let mask = crate::rnn::dropout_mask(shape, 0.5, &mut rng);
-    let (dropped, kept) = (
-        mask.iter().filter(|&&m| m == 0.0).count(),
-        mask.iter().filter(|&&m| m == 2.0).count(),
-    );
-    assert!(dropped > 0 && kept > 0, "a degenerate mask: {mask}");
-    let mut two = model.clone();
+    let b = batch.batch_size();
+    let mut draw = |width: usize| {
+        let mask = crate::rnn::dropout_mask((b, width), 0.5, &mut rng);
+        let dropped = mask.iter().filter(|&&m| m == 0.0).count();
+        assert!(0 < dropped && dropped < mask.len(), "degenerate: {mask}");
+        mask
+    };
+    let mask = draw(model.cell.num_hiddens());
+    let inner = model.cell.inner_widths().into_iter().map(&mut draw);
+    let mut masked = model.clone();
+    masked.cell = model.cell.with_masks(inner.collect());
+    let mut two = masked.clone();
     two.threads = 2;
     vec![
         check_model(model, batch, state0),
-        check_model_masked(model, batch, Some(&mask), state0),
+        check_model_masked(&masked, batch, Some(&mask), state0),
         check_model_masked(&two, batch, Some(&mask), state0),
     ]
 }

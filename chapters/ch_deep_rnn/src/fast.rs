@@ -4,7 +4,7 @@
 
 use crate::scratch::Stack;
 use d2l::fast::{Head, SeqGrads, Sequence};
-use d2l::rnn::{Input, Seq};
+use d2l::rnn::{drop_units, Input, Seq};
 use ndarray::{Array2, ArrayView2, NdFloat};
 
 // ANCHOR: stack_seq
@@ -20,6 +20,10 @@ impl<F: NdFloat, C: Sequence<F>> Sequence<F> for Stack<C> {
     ) -> Array2<F> {
         let mut below: Option<Array2<F>> = None;
         for (l, cell) in self.layers.iter().enumerate() {
+            // Dropout between layers, one mask row per sequence.
+            if let Some(m) = self.mask(l) {
+                below = below.map(|h| drop_units(h, m.view()));
+            }
             let input = match &below {
                 None => xs.reborrow(),
                 Some(h) => Seq::new(Input::Dense(h.view()), xs.batch),
@@ -41,7 +45,11 @@ impl<F: NdFloat, C: Sequence<F>> Sequence<F> for Stack<C> {
         head: &mut Head<'_, F>,
         grads: &mut Vec<C::Params>,
     ) -> SeqGrads<F, Vec<C::State>> {
-        layers_forward_backward(&self.layers, p, xs, state, head, grads)
+        let masks: Vec<Array2<F>> = (1..self.layers.len())
+            .filter_map(|l| self.mask(l))
+            .collect();
+        let layers = (&self.layers[..], &masks[..]);
+        layers_forward_backward(layers, p, xs, state, head, grads)
     }
 }
 // ANCHOR_END: stack_seq
@@ -49,9 +57,11 @@ impl<F: NdFloat, C: Sequence<F>> Sequence<F> for Stack<C> {
 // ANCHOR: layers_forward_backward
 /// Layer 0 of `layers` forward, with the layers above it (recursively) as
 /// its head, then layer 0 backward. Returns the gradient with respect to
-/// every layer's initial state, and with respect to the input.
+/// every layer's initial state, and with respect to the input. `masks`,
+/// one per layer above the first or none, drop units of the hidden states
+/// each of those layers reads.
 fn layers_forward_backward<F: NdFloat, C: Sequence<F>>(
-    layers: &[C],
+    (layers, masks): (&[C], &[Array2<F>]),
     p: &[C::Params],
     xs: &Seq<'_, F>,
     state: &mut [C::State],
@@ -69,13 +79,31 @@ fn layers_forward_backward<F: NdFloat, C: Sequence<F>>(
     }
     let mut d_above = Vec::new();
     let batch = xs.batch;
+    let (mask, masks_above) = match masks.split_first() {
+        Some((m, rest)) => (Some(m.view()), rest),
+        None => (None, masks),
+    };
     let mut layers_above = |hs: ArrayView2<'_, F>| {
-        let input = Seq::new(Input::Dense(hs), batch);
+        // H̃ = H ⊙ M on the way up, ∂L/∂H = ∂L/∂H̃ ⊙ M on the way down.
+        let dropped = mask.map(|m| drop_units(hs.to_owned(), m));
+        let input = match &dropped {
+            Some(d) => Seq::new(Input::Dense(d.view()), batch),
+            None => Seq::new(Input::Dense(hs.view()), batch),
+        };
         let (d, dx) = layers_forward_backward(
-            above, p_above, &input, s_above, head, g_above,
+            (above, masks_above),
+            p_above,
+            &input,
+            s_above,
+            head,
+            g_above,
         );
         d_above = d;
-        dx.expect("a layer with a dense input returns its gradient")
+        let dx = dx.expect("a layer with a dense input returns its gradient");
+        match mask {
+            Some(m) => drop_units(dx, m),
+            None => dx,
+        }
     };
     let (d0, dx) = cell.seq_forward_backward(p0, xs, s0, &mut layers_above, g0);
     let mut d_state0 = vec![d0];

@@ -13,6 +13,10 @@ use rand::Rng;
 #[derive(Debug, Clone)]
 pub struct Stack<C> {
     pub layers: Vec<C>,
+    /// Dropout between layers for one minibatch: `masks[l − 1]`, `(batch,
+    /// hiddens)`, multiplies the hidden state that layer l reads from
+    /// layer l − 1 at every step. Empty: no dropout (evaluation, d2l).
+    pub masks: Vec<Array2<f64>>,
 }
 
 /// What the backward step of one layer needs: the layer's own cache, and
@@ -30,7 +34,10 @@ impl<C> Stack<C> {
     /// If `layers` is empty.
     pub fn new(layers: Vec<C>) -> Self {
         assert!(!layers.is_empty(), "a stack needs at least one layer");
-        Self { layers }
+        Self {
+            layers,
+            masks: Vec::new(),
+        }
     }
 }
 
@@ -66,6 +73,10 @@ impl<F: NdFloat, C: Cell<F>> Cell<F> for Stack<C> {
         let mut caches = Vec::with_capacity(self.layers.len());
         let mut below: Option<Array2<F>> = None;
         for (l, cell) in self.layers.iter().enumerate() {
+            // Dropout between layers: H̃ = H ⊙ M, the same M every step.
+            if let (Some(h), Some(m)) = (&mut below, self.mask(l)) {
+                *h *= &m;
+            }
             let input = match &below {
                 None => x.reborrow(),
                 Some(h) => Input::Dense(h.view()),
@@ -114,17 +125,54 @@ impl<F: NdFloat, C: Cell<F>> Cell<F> for Stack<C> {
                 &mut grads[l],
             );
             d_prev.push(dp);
-            from_above = dx;
+            // ∂L/∂H = ∂L/∂H̃ ⊙ M
+            from_above = match (dx, self.mask(l)) {
+                (Some(dx), Some(m)) => Some(dx * &m),
+                (dx, _) => dx,
+            };
         }
         d_prev.reverse();
         (d_prev, from_above)
     }
     // ANCHOR_END: stack_step_backward
+
+    fn inner_widths(&self) -> Vec<usize> {
+        let below = &self.layers[..self.layers.len() - 1];
+        below.iter().map(|c| c.num_hiddens()).collect()
+    }
+
+    fn with_masks(&self, masks: Vec<Array2<f64>>) -> Self {
+        assert_eq!(
+            masks.len(),
+            self.layers.len() - 1,
+            "one mask per layer above the first"
+        );
+        Self {
+            layers: self.layers.clone(),
+            masks,
+        }
+    }
+
+    fn mask_rows(&self, rows: std::ops::Range<usize>) -> Self {
+        let rows =
+            |m: &Array2<f64>| m.slice(ndarray::s![rows.clone(), ..]).to_owned();
+        Self {
+            layers: self.layers.clone(),
+            masks: self.masks.iter().map(rows).collect(),
+        }
+    }
 }
 
 impl<C> Stack<C> {
     fn top(&self) -> &C {
         self.layers.last().expect("a stack has at least one layer")
+    }
+
+    /// The dropout mask on the input of layer `l` (from layer l − 1), in
+    /// `F`; none for layer 0 or without dropout.
+    pub fn mask<F: NdFloat>(&self, l: usize) -> Option<Array2<F>> {
+        let m = self.masks.get(l.checked_sub(1)?)?;
+        Some(m.mapv(|x| F::from(x).expect("a mask entry fits in F")))
     }
 }
 
