@@ -54,8 +54,7 @@ fn main() -> Result<()> {
         "model",
         "training ppl",
         "validation ppl",
-        "best validation ppl (epoch)",
-        "best validation bpc",
+        "best validation ppl (epoch, bpc)",
         "tokens/s",
     ];
     let extra = [
@@ -77,8 +76,12 @@ fn main() -> Result<()> {
             format!("`{name}`"),
             format!("{:.2}", last.train_perplexity),
             format!("{:.2}", last.valid_perplexity),
-            format!("{:.2} ({})", best.valid_perplexity, best.epoch),
-            format!("{:.3}", best.valid_perplexity.log2()),
+            format!(
+                "{:.2} ({}, {:.3})",
+                best.valid_perplexity,
+                best.epoch,
+                best.valid_perplexity.log2()
+            ),
             format!("{:.0}", h.tokens_per_sec()),
         ];
         if has("threads") {
