@@ -99,7 +99,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 500, value_parser = positive_usize,
           allow_negative_numbers = true)]
     pub epochs: usize,
-    /// Learning rate: d2l's 1 suits SGD; Adam wants about 0.002.
+    /// Learning rate: the default is d2l's, for SGD; Adam wants about 0.002.
     #[arg(long, default_value_t = 1.0, value_parser = positive_f64,
           allow_negative_numbers = true)]
     pub lr: f64,
