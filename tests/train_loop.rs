@@ -18,6 +18,7 @@ fn config(num_epochs: usize, lr: f64) -> TrainConfig {
         lr_decay: None,
         optimizer: Default::default(),
         dropout: 0.0,
+        weight_drop: 0.0,
     }
 }
 

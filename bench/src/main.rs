@@ -273,8 +273,9 @@ fn measure<M: LanguageModel>(
         lr_decay: None,
         optimizer: Default::default(),
         dropout: 0.0,
+        weight_drop: 0.0,
     };
-    let mut rng = StdRng::seed_from_u64(0);
+    let mut rng = d2l::train::train_rng(0);
     let mut per_epoch = Vec::new();
     for epoch in 1..=config.num_epochs {
         let (_, tokens_per_sec, _) =

@@ -50,6 +50,7 @@ where
     };
     let mut model = build(v, h, n, device, Kind::Float);
     model.dropout = args.dropout;
+    model.weight_drop = args.weight_drop;
     meta.insert("impl".to_string(), "concise".to_string());
     let tensors = |m: &ConciseRnn<R>| {
         let output = m.output(Read::Value);

@@ -9,6 +9,7 @@ mod ngram;
 mod parse;
 pub mod plot;
 mod prepare;
+mod resume;
 mod run;
 
 pub use chapter::{exit_on_error, Chapter, Cli, Command};
@@ -110,6 +111,12 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0, value_parser = probability,
           allow_negative_numbers = true)]
     pub dropout: f64,
+    /// Weight dropping: the probability of dropping each entry of the
+    /// recurrent weights (those that read H_{t−1}) for a minibatch, in
+    /// training only, as AWD-LSTM does. 0 drops none.
+    #[arg(long, default_value_t = 0.0, value_parser = probability,
+          allow_negative_numbers = true)]
+    pub weight_drop: f64,
     /// Learning-rate decay: multiply the learning rate by this after every
     /// epoch that does not lower the best validation perplexity, such as
     /// 0.5. Without it the rate stays, as in d2l.
@@ -161,6 +168,13 @@ pub struct TrainArgs {
     /// Print only the final lines: no progress bar, no samples.
     #[arg(long)]
     pub quiet: bool,
+    /// Continue the run that Ctrl-C (or a crash) stopped, from the state it
+    /// keeps in <out>.resume (written every minute and on Ctrl-C), with
+    /// the same flags; only --epochs and --threads may change. It ends
+    /// where the run would have ended uninterrupted. From-scratch models
+    /// only.
+    #[arg(long)]
+    pub resume: bool,
     /// CPU threads to train with. The from-scratch model splits each
     /// minibatch between them (1 runs the code as the chapters show it);
     /// the concise model hands them to libtorch. [default: every core]

@@ -48,6 +48,7 @@ impl TrainArgs {
             lr_decay: self.lr_decay,
             optimizer: self.optimizer,
             dropout: self.dropout,
+            weight_drop: self.weight_drop,
         }
     }
 
@@ -76,7 +77,25 @@ impl TrainArgs {
                 self.num_steps.saturating_add(1)
             );
         }
+        if concise && self.resume {
+            bail!(
+                "--resume needs the from-scratch model: libtorch's Adam keeps \
+                 its moments where tch cannot save them, so a concise run \
+                 cannot be resumed"
+            );
+        }
         let out = OutDir::check(&self.out_dir(chapter))?;
+        let resume_file = super::resume::resume_path(out.path());
+        if self.resume && !resume_file.exists() {
+            bail!(
+                "--resume: there is no interrupted run to continue: {} does \
+                 not exist. Without --resume the run starts afresh",
+                resume_file.display()
+            );
+        }
+        if !self.resume && !concise {
+            super::resume::refuse_to_overwrite(&resume_file)?;
+        }
         let loader = SeqDataLoader::new(
             splits.train.clone(),
             self.batch_size,

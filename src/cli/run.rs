@@ -1,6 +1,7 @@
 //! `train`: the training, and the run's outputs written all at once.
 
 use super::prepare::Prepared;
+use super::resume;
 use super::{scratch_tensors, NamedArrays, SplitKind, TrainArgs};
 use crate::cli::plot::perplexity_svg;
 use crate::fast::Sequence;
@@ -9,12 +10,13 @@ use crate::io::console;
 use crate::model::{KeepWeights, LanguageModel, RnnModel};
 use crate::train::generate::{predict, Decoding};
 use crate::train::PREFIX;
-use crate::train::{evaluate, train_keeping_best, History, TestScore};
-use crate::train::{TrainError, NUM_PREDS};
+use crate::train::{evaluate, train_from, History, Progress, TestScore};
+use crate::train::{train_rng, TrainError, NUM_PREDS};
 use anyhow::{anyhow, Context, Result};
 use ndarray::ArrayViewD;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use resume::{resume_path, SaveState, Saver, Snapshot};
 use std::collections::BTreeMap;
 
 /// Every setting of a run, so that it can be repeated from its outputs:
@@ -34,6 +36,7 @@ fn settings(
     put("lr", args.lr.to_string());
     put("optimizer", args.optimizer.name().to_string());
     put("dropout", args.dropout.to_string());
+    put("weight_drop", args.weight_drop.to_string());
     if let Some(decay) = args.lr_decay {
         put("lr_decay", decay.to_string());
     }
@@ -79,9 +82,10 @@ pub fn train_scratch<C: Sequence<f32>>(
     let vocab_size = run.splits.vocab.len();
     let mut model = RnnModel::<f32, _>::new(cell, vocab_size, &mut rng);
     model.dropout = args.dropout;
+    model.weight_drop = args.weight_drop;
     // Masks from their own stream, so that --dropout 0 draws nothing that
     // the batches would otherwise have drawn.
-    model.dropout_rng = StdRng::seed_from_u64(args.seed.wrapping_add(1));
+    model.dropout_rng = train_rng(args.seed.wrapping_add(1));
     meta.insert("impl".to_string(), "scratch".to_string());
     let tensors = |m: &RnnModel<f32, C>| scratch_tensors(&m.params, &m.output);
     train_and_save(&mut model, tensors, args, run, title, meta)?;
@@ -94,7 +98,7 @@ pub fn train_scratch<C: Sequence<f32>>(
 /// training or writing fails, or Ctrl-C stops it, the folder keeps its
 /// previous run. A split with a test part has it scored here, once, with
 /// the best epoch's weights.
-pub fn train_and_save<M: LanguageModel + KeepWeights>(
+pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
     model: &mut M,
     tensors: impl Fn(&M) -> NamedArrays,
     args: &TrainArgs,
@@ -112,15 +116,41 @@ pub fn train_and_save<M: LanguageModel + KeepWeights>(
     let (splits, loader) = (&run.splits, &run.loader);
     let start = std::time::Instant::now();
     let config = args.config();
-    let mut best = None;
-    let keep = |m: &M| best = Some(m.weights());
+    // Everything the run's resume file must agree on with the command.
+    let fixed = settings(args, &run, model, &meta);
+    let resume_file = resume_path(&dir);
+    let (mut progress, mut best) = if args.resume {
+        let (progress, best) = resume::restore(&resume_file, model, &fixed)?;
+        (progress, Some(best))
+    } else {
+        (Progress::start(&config, model.device()), None)
+    };
+    progress.history.config = config.clone();
+    let earlier = progress.earlier_seconds;
+    let mut best_arrays = match &best {
+        Some(weights) => with_weights(model, weights, |m| tensors(m)),
+        None => Vec::new(),
+    };
+    let mut saver = Saver::new(resume_file.clone());
+    let on_epoch = |m: &M, p: &Progress| {
+        if p.last_is_best() {
+            best = Some(m.weights());
+            best_arrays = tensors(m);
+        }
+        let seconds = earlier + start.elapsed().as_secs_f64();
+        saver.offer(Snapshot::take(m, p, &best_arrays, &fixed, seconds));
+    };
     let (valid, vocab) = (&splits.valid, &splits.vocab);
-    let mut history =
-        train_keeping_best(model, loader, valid, vocab, &config, keep)
-            .map_err(|e| {
-                let message = format!("{e}; {}", untouched());
-                anyhow::Error::new(e).context(message)
-            })?;
+    let trained =
+        train_from(model, loader, valid, vocab, &config, progress, on_epoch);
+    let mut history = match trained {
+        Ok(history) => history,
+        Err(e) => {
+            let kept = keep_state(&mut saver, &e, args.resume);
+            let message = format!("{e}; {kept}{}", untouched());
+            return Err(anyhow::Error::new(e).context(message));
+        }
+    };
     let best = best.expect("training ran at least one epoch");
     let best_arrays = with_weights(model, &best, |model| -> Result<_> {
         if !splits.test.is_empty() {
@@ -134,14 +164,14 @@ pub fn train_and_save<M: LanguageModel + KeepWeights>(
         }
         Ok(tensors(model))
     })?;
-    history.wall_seconds = Some(start.elapsed().as_secs_f64());
+    history.wall_seconds = Some(earlier + start.elapsed().as_secs_f64());
     history.peak_rss_mb = peak_rss_mb();
     history.threads = Some(model.threads());
     history.path = model.path().map(|p| p.name().to_string());
     history.command = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    history.settings = settings(args, &run, model, &meta);
+    history.settings = fixed.clone();
     history.split = Some(splits.offsets.clone());
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut samples = Vec::new();
@@ -186,10 +216,16 @@ pub fn train_and_save<M: LanguageModel + KeepWeights>(
         }
         Ok(staged.commit()?)
     };
-    write().map_err(|e| {
-        let message = format!("{e}; {}", untouched());
-        e.context(message)
-    })?;
+    if let Err(e) = write() {
+        // The training is done: keep it, so that --resume only writes.
+        let kept = match e.downcast_ref::<TrainError>() {
+            Some(interrupted) => keep_state(&mut saver, interrupted, true),
+            None => saved_for_later(&mut saver),
+        };
+        let message = format!("{e}; {kept}{}", untouched());
+        return Err(e.context(message));
+    }
+    saver.finish(args.resume)?;
     let mut closing = format!("{}\n", history.final_line());
     if let Some(test) = &history.test {
         closing += &format!(
@@ -218,6 +254,37 @@ pub fn train_and_save<M: LanguageModel + KeepWeights>(
         )
     })?;
     Ok(history)
+}
+
+/// After training stopped with `e`: an interrupted run writes its state
+/// to its resume file and says so; a run that failed otherwise (diverged)
+/// removes the file, which could only fail the same way again. Returns
+/// what to tell the user, ending in "; " or empty.
+fn keep_state(saver: &mut Saver, e: &TrainError, resumed: bool) -> String {
+    if !matches!(e, TrainError::Interrupted { .. }) {
+        let _ = saver.finish(resumed);
+        return String::new();
+    }
+    saved_for_later(saver)
+}
+
+/// Writes the run's latest state to its resume file, and says how to go
+/// on from it (or nothing, if there is no state to keep).
+fn saved_for_later(saver: &mut Saver) -> String {
+    match saver.flush() {
+        Ok(Some(epoch)) => format!(
+            "its state after epoch {epoch} is saved in {}: run the same \
+             command with --resume to continue; ",
+            saver.path().display()
+        ),
+        Ok(None) if saver.path().exists() => format!(
+            "{} still holds the state it was resumed from: run the same \
+             command with --resume to continue; ",
+            saver.path().display()
+        ),
+        Ok(None) => String::new(),
+        Err(e) => format!("{e:#}; "),
+    }
 }
 
 /// The bytes of a checkpoint of `arrays` with `meta`.
@@ -280,7 +347,8 @@ pub fn result_table(h: &History) -> String {
          | tokens/s (training, {}{}) | {:.0} |\n\
          | wall time, {} epochs | {} |\n\
          | peak RSS | {} |\n\
-         | optimizer, lr, clip θ, dropout, seed | {}, {}, {}, {}, {} |\n",
+         | optimizer, lr, clip θ, dropout, weight drop, seed | {}, {}, {}, \
+         {}, {}, {} |\n",
         last.train_perplexity,
         last.train_perplexity.log2(),
         last.valid_perplexity,
@@ -304,6 +372,7 @@ pub fn result_table(h: &History) -> String {
         c.lr,
         c.clip,
         c.dropout,
+        c.weight_drop,
         c.seed,
     )
 }

@@ -56,6 +56,9 @@ pub struct ConciseRnn<R> {
     /// layer reads, in training, with one mask per sequence as the
     /// from-scratch model does.
     pub dropout: f64,
+    /// The probability of dropping each entry of the recurrent weights
+    /// (`weight_hh_l·`) for a minibatch, in training.
+    pub weight_drop: f64,
 }
 
 impl<R: RNN> ConciseRnn<R>
@@ -96,6 +99,7 @@ where
             num_hiddens: h,
             adam: None,
             dropout: 0.0,
+            weight_drop: 0.0,
         }
     }
 

@@ -35,6 +35,49 @@ impl<R> KeepWeights for ConciseRnn<R> {
     }
 }
 
+/// A recurrent weight W, dropped in place to W ⊙ M for one minibatch,
+/// with its own values and its mask: (W, W's values, M).
+type Dropped = Vec<(Tensor, Tensor, Tensor)>;
+
+impl<R> ConciseRnn<R> {
+    /// Weight dropping, as the from-scratch model does it: every recurrent
+    /// weight (`weight_hh_l·`) of the layer is multiplied in place by a
+    /// fresh mask M, of entries 0 with probability p and 1 / (1 − p)
+    /// otherwise, so that the layer runs with W ⊙ M; nothing is drawn at
+    /// p = 0.
+    fn drop_weights(&self) -> Dropped {
+        if self.weight_drop == 0.0 {
+            return Vec::new();
+        }
+        let keep = 1.0 - self.weight_drop;
+        tch::no_grad(|| {
+            let vars = self.vs.variables().into_iter();
+            let recurrent = vars.filter(|(name, _)| name.contains("weight_hh"));
+            recurrent
+                .map(|(_, mut w)| {
+                    let raw = w.copy();
+                    let mask = w.empty_like().bernoulli_float_(keep) / keep;
+                    let _ = w.f_mul_(&mask).expect("mask has W's shape");
+                    (w, raw, mask)
+                })
+                .collect()
+        })
+    }
+}
+
+/// Undoes [`ConciseRnn::drop_weights`] after the backward pass: W gets its
+/// values back, and its gradient, computed for W ⊙ M, becomes
+/// ∂L/∂W = ∂L/∂(W ⊙ M) ⊙ M.
+fn restore_weights(dropped: Dropped) {
+    tch::no_grad(|| {
+        for (mut w, raw, mask) in dropped {
+            w.copy_(&raw);
+            let mut g = grad(&w);
+            let _ = g.f_mul_(&mask).expect("mask has W's shape");
+        }
+    });
+}
+
 impl<R: RNN> LanguageModel for ConciseRnn<R>
 where
     R::State: TorchState,
@@ -53,9 +96,11 @@ where
         for mut v in self.vs.trainable_variables() {
             v.zero_grad();
         }
+        let dropped = self.drop_weights();
         let (logits, next) = self.forward_train(&batch.x, state, true);
         let loss = cross_entropy(&logits, &labels(&batch.y, self.vs.device()));
         loss.backward();
+        restore_weights(dropped);
         *state = next;
         loss.double_value(&[])
     }

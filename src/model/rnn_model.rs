@@ -5,13 +5,14 @@ use super::{CodePath, KeepWeights, LanguageModel};
 use crate::data::Batch;
 use crate::fast::Sequence;
 use crate::rnn::{
-    backward_seq, drop_units, dropout_mask, forward_seq, norm_sq, scale, sgd,
-    softmax_cross_entropy, zero, Cell, Input, Output, Seq, State, Tensors,
+    backward_seq, drop_units, drop_weights, dropout_mask, forward_seq, norm_sq,
+    scale, sgd, softmax_cross_entropy, weight_masks, zero, Cell, Input, Output,
+    Seq, State, Tensors,
 };
 use crate::train::optim::{adam_step, Adam, Moments};
-use ndarray::{Array2, ArrayView2, NdFloat};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use crate::train::{train_rng, TrainRng};
+use ndarray::{Array2, ArrayD, ArrayView2, NdFloat};
+use rand::Rng;
 
 /// A recurrent language model: tokens → cell → output layer, d2l's
 /// `RNNModelScratch`.
@@ -33,9 +34,12 @@ pub struct RnnModel<F: NdFloat, C: Cell<F>> {
     /// The probability of dropping a unit of the hidden states the output
     /// layer reads, in training; 0 (d2l's) drops none.
     pub dropout: f64,
+    /// The probability of dropping each entry of the recurrent weights
+    /// (the `w_h·`) for a minibatch, in training; 0 drops none.
+    pub weight_drop: f64,
     /// Draws the dropout masks, apart from every other random number, so
     /// that `dropout = 0` changes nothing else.
-    pub dropout_rng: StdRng,
+    pub dropout_rng: TrainRng,
 }
 
 /// Adam's moments for the cell's parameters and the output layer.
@@ -92,7 +96,8 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
             path: CodePath::default(),
             adam: None,
             dropout: 0.0,
-            dropout_rng: StdRng::seed_from_u64(0),
+            weight_drop: 0.0,
+            dropout_rng: train_rng(0),
         }
     }
 }
@@ -108,19 +113,47 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
         batch: &Batch,
         state: &mut C::State,
     ) -> (f64, C::State) {
+        // Nothing is drawn for a dropout that is off, so that it changes
+        // no other random number.
+        let rng = &mut self.dropout_rng;
+        let weights = (self.weight_drop > 0.0)
+            .then(|| weight_masks(&self.params, self.weight_drop, rng));
         if self.dropout == 0.0 {
-            return self.forward_backward_masked(batch, None, state);
+            return self.forward_backward_dropped(batch, None, weights, state);
         }
         let (b, p) = (batch.batch_size(), self.dropout);
-        let rng = &mut self.dropout_rng;
         let mask = dropout_mask((b, self.cell.num_hiddens()), p, rng);
         // A stack's masks between its layers, for this minibatch only.
         let widths = self.cell.inner_widths();
         let inner = widths.iter().map(|&w| dropout_mask((b, w), p, rng));
         let masked = self.cell.with_masks(inner.collect());
         let plain = std::mem::replace(&mut self.cell, masked);
-        let out = self.forward_backward_masked(batch, Some(mask.view()), state);
+        let mask = Some(mask.view());
+        let out = self.forward_backward_dropped(batch, mask, weights, state);
         self.cell = plain;
+        out
+    }
+
+    /// [`RnnModel::forward_backward_masked`] with the recurrent weights
+    /// dropped by `weight_masks` (from [`weight_masks`], frozen), if any:
+    /// the minibatch runs with W̃ = W ⊙ M, and `cell_grads` receives
+    /// ∂L/∂W = ∂L/∂W̃ ⊙ M.
+    pub fn forward_backward_dropped(
+        &mut self,
+        batch: &Batch,
+        mask: Option<ArrayView2<'_, F>>,
+        weight_masks: Option<Vec<Option<ArrayD<F>>>>,
+        state: &mut C::State,
+    ) -> (f64, C::State) {
+        let Some(weight_masks) = weight_masks else {
+            return self.forward_backward_masked(batch, mask, state);
+        };
+        let mut dropped = self.params.clone();
+        drop_weights(&mut dropped, &weight_masks);
+        let raw = std::mem::replace(&mut self.params, dropped);
+        let out = self.forward_backward_masked(batch, mask, state);
+        self.params = raw;
+        drop_weights(&mut self.cell_grads, &weight_masks);
         out
     }
 

@@ -19,7 +19,9 @@ pub mod tensors;
 
 pub use bptt::{backward_seq, forward_seq};
 pub use cell::{Cell, Hidden, State};
-pub use dropout::{drop_units, dropout_mask};
+pub use dropout::{
+    drop_units, drop_weights, dropout_mask, is_recurrent_weight, weight_masks,
+};
 pub use input::{Input, Seq};
 pub use layout::{
     fuse_bias, fuse_t, split_bias, split_t, TorchLayer, TorchLayout,

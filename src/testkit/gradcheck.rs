@@ -99,17 +99,19 @@ pub fn check_model<C>(
 where
     C: Sequence<f64> + Clone,
 {
-    check_model_masked(model, batch, None, state0)
+    check_model_masked(model, batch, None, None, state0)
 }
 
 /// [`check_model`] with dropout: `mask` (`batch × hiddens`, drawn once by
-/// [`crate::rnn::dropout_mask`]) stays frozen for the analytic gradients
-/// and for every nudged loss, so that the loss is a function of the
-/// weights alone.
+/// [`crate::rnn::dropout_mask`]) on the hidden states, and `weight_masks`
+/// (from [`crate::rnn::weight_masks`]) on the recurrent weights, stay
+/// frozen for the analytic gradients and for every nudged loss, so that
+/// the loss is a function of the weights alone: L(W) = loss(W ⊙ M).
 pub fn check_model_masked<C>(
     model: &RnnModel<f64, C>,
     batch: &Batch,
     mask: Option<&Array2<f64>>,
+    weight_masks: Option<&WeightMasks>,
     state0: &C::State,
 ) -> Vec<TensorCheck>
 where
@@ -117,33 +119,47 @@ where
 {
     let mask = mask.map(|m| m.view());
     let mut m = model.clone();
-    let (_, d_state0) =
-        m.forward_backward_masked(batch, mask, &mut state0.clone());
-    let loss_with = |m: &mut RnnModel<f64, C>, s: &C::State| {
-        m.masked_loss(batch, mask, &mut s.clone())
-    };
+    let (_, d_state0) = m.forward_backward_dropped(
+        batch,
+        mask,
+        weight_masks.cloned(),
+        &mut state0.clone(),
+    );
+    // The loss at parameters `params`, run with them dropped.
+    let loss_with =
+        |m: &mut RnnModel<f64, C>, params: &C::Params, s: &C::State| {
+            m.params = params.clone();
+            if let Some(w) = weight_masks {
+                crate::rnn::drop_weights(&mut m.params, w);
+            }
+            m.masked_loss(batch, mask, &mut s.clone())
+        };
     let mut probe = model.clone();
     let mut checks = check_tensors("", &m.params, &m.cell_grads, |p| {
-        probe.params = p.clone();
-        loss_with(&mut probe, state0)
+        loss_with(&mut probe, p, state0)
     });
     let mut probe = model.clone();
     checks.extend(check_tensors("", &m.output, &m.output_grads, |o| {
         probe.output = o.clone();
-        loss_with(&mut probe, state0)
+        loss_with(&mut probe, &model.params, state0)
     }));
     let mut probe = model.clone();
     checks.extend(check_tensors("state0.", state0, &d_state0, |s| {
-        loss_with(&mut probe, s)
+        loss_with(&mut probe, &model.params, s)
     }));
     checks
 }
 
+/// Frozen weight-dropping masks: one per tensor of a cell's parameters,
+/// `None` where it is not a recurrent weight.
+pub type WeightMasks = Vec<Option<ndarray::ArrayD<f64>>>;
+
 /// The checks of `model` for every way training runs it: without
 /// dropout; with frozen dropout masks (p = 0.5, seeded) on the hidden
 /// states the output layer reads and, in a stack, between its layers, on
-/// one thread; and with the same masks on two threads, each taking its own
-/// rows of them.
+/// one thread; with the same masks on two threads, each taking its own
+/// rows of them; and with the recurrent weights dropped too (p = 0.5), on
+/// one thread and on two.
 pub fn check_model_cases<C>(
     model: &RnnModel<f64, C>,
     batch: &Batch,
@@ -167,10 +183,17 @@ where
     masked.cell = model.cell.with_masks(inner.collect());
     let mut two = masked.clone();
     two.threads = 2;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+    let weights = crate::rnn::weight_masks(&model.params, 0.5, &mut rng);
+    let dropped = weights.iter().flatten().count();
+    assert!(dropped > 0, "the cell has no recurrent weight named w_h·");
+    let w = Some(&weights);
     vec![
         check_model(model, batch, state0),
-        check_model_masked(&masked, batch, Some(&mask), state0),
-        check_model_masked(&two, batch, Some(&mask), state0),
+        check_model_masked(&masked, batch, Some(&mask), None, state0),
+        check_model_masked(&two, batch, Some(&mask), None, state0),
+        check_model_masked(&masked, batch, Some(&mask), w, state0),
+        check_model_masked(&two, batch, Some(&mask), w, state0),
     ]
 }
 

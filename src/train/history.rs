@@ -22,6 +22,10 @@ pub struct TrainConfig {
     /// before it was recorded).
     #[serde(default)]
     pub dropout: f64,
+    /// The probability of dropping an entry of the recurrent weights for a
+    /// minibatch, in training (0 in files written before it was recorded).
+    #[serde(default)]
+    pub weight_drop: f64,
     /// The update rule; SGD (d2l's) in files written before it was
     /// recorded.
     #[serde(default)]

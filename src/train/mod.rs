@@ -5,16 +5,16 @@
 pub mod generate;
 pub mod history;
 pub mod optim;
+pub mod resume;
 
 pub use history::{EpochMetrics, History, TestScore, TrainConfig};
+pub use resume::{train_rng, Progress, TrainRng};
 
 use crate::data::{sequential_from, DataError, Sampling, SeqDataLoader, Vocab};
 use crate::model::LanguageModel;
 use generate::{predict, Decoding};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use optim::{Adam, Optimizer};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -92,7 +92,7 @@ pub fn train_epoch<M: LanguageModel>(
     loader: &SeqDataLoader,
     config: &TrainConfig,
     epoch: usize,
-    rng: &mut StdRng,
+    rng: &mut TrainRng,
 ) -> Result<(f64, f64, f64), TrainError> {
     let start = Instant::now();
     let (mut loss_sum, mut tokens) = (0.0, 0usize);
@@ -208,15 +208,42 @@ pub fn train_keeping_best<M: LanguageModel>(
     config: &TrainConfig,
     mut on_best: impl FnMut(&M),
 ) -> Result<History, TrainError> {
-    let mut rng = StdRng::seed_from_u64(config.seed);
-    let mut history = History::new(config.clone(), model.device());
+    let start = Progress::start(config, model.device());
+    let on_epoch = |m: &M, p: &Progress| {
+        if p.last_is_best() {
+            on_best(m);
+        }
+    };
+    train_from(model, loader, valid, vocab, config, start, on_epoch)
+}
+
+/// The training loop from `progress` on: a fresh start
+/// ([`Progress::start`]) or where an interrupted run stopped. Calls
+/// `on_epoch(model, progress)` at the end of every epoch, where a caller
+/// keeps the best weights or saves the run's state.
+pub fn train_from<M: LanguageModel>(
+    model: &mut M,
+    loader: &SeqDataLoader,
+    valid: &[usize],
+    vocab: &Vocab,
+    config: &TrainConfig,
+    mut progress: Progress,
+    mut on_epoch: impl FnMut(&M, &Progress),
+) -> Result<History, TrainError> {
     let (batch_size, num_steps) = (loader.batch_size(), loader.num_steps());
     let bar = progress_bar(config.num_epochs, config.quiet);
-    let mut best = (0, f64::INFINITY); // (epoch, validation perplexity)
+    bar.set_position(progress.epoch() as u64);
     let mut config = config.clone(); // its lr decays with config.lr_decay
-    for epoch in 1..=config.num_epochs {
+                                     // A resumed run that had already stopped early stays stopped.
+    let (done, best) = (progress.epoch(), progress.best.0);
+    if done > 0 && config.patience.is_some_and(|p| done - best >= p) {
+        return Ok(progress.history);
+    }
+    for epoch in progress.epoch() + 1..=config.num_epochs {
+        config.lr = progress.lr;
+        let rng = &mut progress.rng;
         let (train_ppl, speed, secs) =
-            train_epoch(model, loader, &config, epoch, &mut rng)?;
+            train_epoch(model, loader, &config, epoch, rng)?;
         let valid_ppl = evaluate(model, valid, batch_size, num_steps)?;
         // A finite loss above ~709 nats per token still overflows exp: the
         // model has diverged as surely as with a NaN.
@@ -238,7 +265,7 @@ pub fn train_keeping_best<M: LanguageModel>(
                 vocab_size,
             });
         }
-        history.epochs.push(EpochMetrics {
+        progress.history.epochs.push(EpochMetrics {
             epoch,
             train_perplexity: train_ppl,
             train_bpc: train_ppl.log2(),
@@ -248,18 +275,18 @@ pub fn train_keeping_best<M: LanguageModel>(
             tokens_per_sec: speed,
             train_seconds: secs,
         });
-        if valid_ppl < best.1 {
-            best = (epoch, valid_ppl);
-            on_best(model);
+        if valid_ppl < progress.best.1 {
+            progress.best = (epoch, valid_ppl);
         } else if let Some(decay) = config.lr_decay {
-            config.lr *= decay;
+            progress.lr *= decay;
         }
         bar.set_message(format!(
             "perplexity {train_ppl:.2}, validation {valid_ppl:.2}, \
              {speed:.0} tokens/s"
         ));
         bar.inc(1);
-        let patience_out = config.patience.is_some_and(|p| epoch - best.0 >= p);
+        let best = progress.best.0;
+        let patience_out = config.patience.is_some_and(|p| epoch - best >= p);
         let last = epoch == config.num_epochs || patience_out;
         if epoch % PREDICT_EVERY == 0 || last {
             let text = predict(
@@ -268,21 +295,21 @@ pub fn train_keeping_best<M: LanguageModel>(
                 PREFIX,
                 NUM_PREDS,
                 Decoding::Greedy,
-                &mut rng,
+                &mut progress.rng,
             )
             .expect("PREFIX is a valid prefix");
             if !config.quiet {
                 let line = format!("epoch {epoch:>4}: {text}\n");
                 bar.suspend(|| crate::io::console::progress(&line));
             }
-            history.samples.push((epoch, text));
+            progress.history.samples.push((epoch, text));
         }
+        on_epoch(model, &progress);
         if patience_out {
             if !config.quiet {
                 let line = format!(
                     "stopped early at epoch {epoch}: no better validation \
-                     perplexity since epoch {}\n",
-                    best.0
+                     perplexity since epoch {best}\n"
                 );
                 bar.suspend(|| crate::io::console::progress(&line));
             }
@@ -290,6 +317,6 @@ pub fn train_keeping_best<M: LanguageModel>(
         }
     }
     bar.finish_and_clear();
-    Ok(history)
+    Ok(progress.history)
 }
 // ANCHOR_END: train

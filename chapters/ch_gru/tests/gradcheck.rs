@@ -2,7 +2,7 @@
 //! differences, in f64, over a multi-step sequence: every parameter of the
 //! cell and of the output layer, and the initial state, for both
 //! formulations, on the teaching path and on the fast path, without and
-//! with dropout (its mask frozen).
+//! with dropout and weight dropping (their masks frozen).
 
 use ch_gru::scratch::{Gru, GruState, Variant};
 use d2l::data::Batch;

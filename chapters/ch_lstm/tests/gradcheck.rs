@@ -1,7 +1,8 @@
 //! The hand-written backward pass of the LSTM against central finite
 //! differences, in f64, over a multi-step sequence: every parameter, the
 //! output layer, and both initial states, H and C; on the teaching path
-//! and on the fast path, without and with dropout (its mask frozen).
+//! and on the fast path, without and with dropout and weight dropping
+//! (their masks frozen).
 
 use ch_lstm::scratch::Lstm;
 use d2l::model::CodePath;

@@ -79,18 +79,22 @@ macro_rules! chapter_cli_tests {
 
             #[test]
             fn both_paths_train_to_the_same_perplexity() {
-                // Without dropout, and with it: the same seed draws the
-                // same masks on both paths.
-                for dropout in ["0", "0.3"] {
+                // Without dropout, and with each kind: the same seed draws
+                // the same masks on both paths.
+                let flags: [&[&str]; 3] =
+                    [&[], &["--dropout", "0.3"], &["--weight-drop", "0.3"]];
+                for dropout in flags {
                     check(|bin, dir| t::both_paths_agree(bin, dropout, dir));
                 }
             }
 
             #[test]
             fn dropout_trains_and_is_recorded() {
-                check(|bin, dir| {
-                    t::dropout_trains_and_is_recorded(bin, &[], dir)
-                });
+                for flag in ["--dropout", "--weight-drop"] {
+                    check(|bin, dir| {
+                        t::dropout_trains_and_is_recorded(bin, flag, &[], dir)
+                    });
+                }
             }
 
             #[test]
@@ -102,9 +106,13 @@ macro_rules! chapter_cli_tests {
             #[test]
             fn concise_dropout_trains_and_is_recorded() {
                 let concise = &["--impl", "concise"];
-                check(|bin, dir| {
-                    t::dropout_trains_and_is_recorded(bin, concise, dir)
-                });
+                for flag in ["--dropout", "--weight-drop"] {
+                    check(|bin, dir| {
+                        t::dropout_trains_and_is_recorded(
+                            bin, flag, concise, dir,
+                        )
+                    });
+                }
             }
 
             #[cfg(feature = "torch")]
@@ -190,6 +198,13 @@ macro_rules! chapter_fault_tests {
             #[test]
             fn interrupt_keeps_the_previous_run() {
                 check(f::interrupt_keeps_the_previous_run);
+            }
+
+            #[test]
+            fn resume_ends_where_the_run_would_have() {
+                check(
+                    $crate::testkit::clitest::resume::resume_ends_where_the_run_would_have,
+                );
             }
 
             #[test]

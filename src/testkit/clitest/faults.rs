@@ -25,7 +25,7 @@ pub(super) fn run_with(
 
 /// The tiny flags with `flag` set to `value` instead of TINY's.
 /// Starts `bin` with its stdout and stderr piped to this process.
-fn spawn(bin: &str, args: &[&str]) -> std::process::Child {
+pub(super) fn spawn(bin: &str, args: &[&str]) -> std::process::Child {
     Command::new(bin)
         .args(args)
         .stdout(Stdio::piped())
@@ -158,7 +158,7 @@ pub fn full_stdout_is_an_error(bin: &str, dir: &Path) {
 
 /// Defect 4, Ctrl-C: the first SIGINT (or SIGTERM) stops training with a
 /// clear message and the shell's status for the signal, and the previous
-/// run stays.
+/// run stays; the interrupted one is kept to be resumed.
 pub fn interrupt_keeps_the_previous_run(bin: &str, dir: &Path) {
     use std::io::BufRead;
     let out = dir.join("run");
@@ -175,8 +175,11 @@ pub fn interrupt_keeps_the_previous_run(bin: &str, dir: &Path) {
         // SAFETY: sending a signal to our own child.
         unsafe { libc::kill(child.id() as libc::pid_t, signal) };
         let o = child.wait_with_output().unwrap();
-        fails(&o, status, &["interrupted", "as it was"]);
+        fails(&o, status, &["interrupted", "--resume", "as it was"]);
         assert_eq!(snapshot(&out), before);
+        // What the run had done waits to be resumed (resume.rs).
+        let resume = dir.join("run.resume");
+        std::fs::remove_file(&resume).expect("the resume file");
     }
 }
 

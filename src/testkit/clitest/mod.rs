@@ -7,6 +7,7 @@ mod chapter_tests;
 pub mod checkpoints;
 pub mod faults;
 pub mod outputs;
+pub mod resume;
 pub mod training;
 
 use std::path::Path;

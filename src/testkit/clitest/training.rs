@@ -155,12 +155,18 @@ pub fn adam_trains(bin: &str, extra: &[&str], dir: &Path) {
     assert_eq!(metrics["config"]["optimizer"], "adam");
     assert_eq!(metrics["settings"]["optimizer"], "adam");
     let result = std::fs::read_to_string(out.join("result.md")).unwrap();
-    assert!(result.contains("| adam, 0.01, 1, 0, 0 |"), "{result}");
+    assert!(result.contains("| adam, 0.01, 1, 0, 0, 0 |"), "{result}");
 }
 
-/// `--dropout 0.5` trains a different model from the run without it,
-/// still learns, and is recorded in `metrics.json` and `result.md`.
-pub fn dropout_trains_and_is_recorded(bin: &str, extra: &[&str], dir: &Path) {
+/// `--dropout 0.5`, or `--weight-drop 0.5`, trains a different model
+/// from the run without it, still learns, and is recorded in
+/// `metrics.json` and `result.md`.
+pub fn dropout_trains_and_is_recorded(
+    bin: &str,
+    flag: &str,
+    extra: &[&str],
+    dir: &Path,
+) {
     let perplexities = |metrics: &Value| -> Vec<(f64, f64)> {
         let epochs = metrics["epochs"].as_array().unwrap();
         let ppl = |e: &Value, k: &str| e[k].as_f64().unwrap();
@@ -172,30 +178,36 @@ pub fn dropout_trains_and_is_recorded(bin: &str, extra: &[&str], dir: &Path) {
     tiny.extend_from_slice(extra);
     let (_, plain) = train(bin, &tiny, &dir.join("plain"));
     let mut args = tiny.clone();
-    args.extend_from_slice(&["--dropout", "0.5"]);
+    args.extend_from_slice(&[flag, "0.5"]);
     let out = dir.join("half");
     let (stdout, half) = train(bin, &args, &out);
     assert_ne!(perplexities(&half), perplexities(&plain));
-    assert_eq!(half["config"]["dropout"], 0.5);
-    assert_eq!(half["settings"]["dropout"], "0.5");
+    let key = flag.trim_start_matches("--").replace('-', "_");
+    assert_eq!(half["config"][&key], 0.5);
+    assert_eq!(half["settings"][&key], "0.5");
     let last = perplexities(&half).last().copied().unwrap();
     assert!(last.1 < 20.0, "{stdout}");
     let result = std::fs::read_to_string(out.join("result.md")).unwrap();
-    assert!(result.contains(", 0.5, 0 |"), "{result}");
+    // dropout, weight drop, seed
+    let row = match flag {
+        "--dropout" => ", 0.5, 0, 0 |",
+        _ => ", 0, 0.5, 0 |",
+    };
+    assert!(result.contains(row), "{result}");
 }
 
-/// The teaching and the fast path, each on one thread with `--dropout
-/// p`, train the tiny model to validation perplexities within
+/// The teaching and the fast path, each on one thread with the flags
+/// `dropout` (such as `--dropout 0.3`), train the tiny model to validation perplexities within
 /// [`F32_PATHS_GAP`] of each other: in f32 they sum in different orders
 /// (and the fast path's exp differs in the last bit), so 12 epochs end
 /// close, not bit for bit equal.
-pub fn both_paths_agree(bin: &str, dropout: &str, dir: &Path) {
+pub fn both_paths_agree(bin: &str, dropout: &[&str], dir: &Path) {
     let mut ppl = Vec::new();
     for path in ["teaching", "fast"] {
         let out = dir.join(path);
         let extra = ["--quiet", "--threads", "1", "--path", path];
         let mut extra = extra.to_vec();
-        extra.extend_from_slice(&["--dropout", dropout]);
+        extra.extend_from_slice(dropout);
         super::train_and_generate(bin, &extra, &out);
         let result = std::fs::read_to_string(out.join("result.md")).unwrap();
         assert!(result.contains(&format!("{path} path")), "{result}");
@@ -206,5 +218,5 @@ pub fn both_paths_agree(bin: &str, dropout: &str, dir: &Path) {
         ppl.push(last["valid_perplexity"].as_f64().unwrap());
     }
     let gap = (ppl[0] - ppl[1]).abs() / ppl[0];
-    assert!(gap < F32_PATHS_GAP, "dropout {dropout}: {ppl:?}");
+    assert!(gap < F32_PATHS_GAP, "{dropout:?}: {ppl:?}");
 }
