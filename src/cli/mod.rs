@@ -170,9 +170,9 @@ pub struct TrainArgs {
     pub quiet: bool,
     /// Continue the run that Ctrl-C (or a crash) stopped, from the state it
     /// keeps in <out>.resume (written every minute and on Ctrl-C), with
-    /// the same flags; only --epochs and --threads may change. It ends
-    /// where the run would have ended uninterrupted. From-scratch models
-    /// only.
+    /// the same flags; only --epochs and --threads may change. On as many
+    /// threads it ends exactly where the run would have ended
+    /// uninterrupted. From-scratch models only.
     #[arg(long)]
     pub resume: bool,
     /// CPU threads to train with. The from-scratch model splits each

@@ -2,9 +2,12 @@
 //! run's whole state (weights, the optimiser's moments, the generators of
 //! batches and dropout masks, the history, the best epoch's weights) is
 //! written to `<out>.resume` every [`SAVE_EVERY`] and when Ctrl-C stops
-//! it; `--resume` goes on from there and ends where the run would have
-//! ended without the interruption, bit for bit. A run that ends removes
-//! the file.
+//! it; `--resume` goes on from there and, on as many threads, ends where
+//! the run would have ended without the interruption, bit for bit (on
+//! another number of threads, the minibatches are split differently and
+//! the sums agree to rounding). A run that ends removes the file; one that
+//! diverges keeps it, so that the epochs before can still be written out
+//! with a smaller `--epochs`.
 
 use super::NamedArrays;
 use crate::fast::Sequence;
@@ -30,7 +33,8 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(60);
 const FORMAT: &str = "d2l-resume-1";
 
 /// The settings that may differ between a run and its resumption: how
-/// long it runs and on how many threads.
+/// long it runs, and on how many threads (which changes the rounding).
+/// `--epochs` may not go below the epochs already done.
 const MAY_DIFFER: [&str; 2] = ["epochs", "threads"];
 
 /// The resume file of the run that goes into `out`: `<out>.resume`, beside
@@ -117,7 +121,10 @@ impl<C: Sequence<f32>> SaveState for RnnModel<f32, C> {
         self.adam = match ck.meta("adam_steps") {
             Err(_) => None,
             Ok(t) => {
-                let t = t.parse().context("adam_steps is not a count")?;
+                let t: u32 = t.parse().context("adam_steps is not a count")?;
+                if i32::try_from(t).is_err() {
+                    bail!("adam_steps {t} is more steps than Adam counts");
+                }
                 let mut cell = Moments::new(&self.params);
                 let mut output = Moments::new(&self.output);
                 cell.t = t;
@@ -196,17 +203,23 @@ pub struct Saver {
     path: PathBuf,
     last_write: Instant,
     latest: Option<Snapshot>,
-    written: bool,
+    /// The epoch the file holds, if any.
+    on_disk: Option<usize>,
+    /// Whether the file is this run's to remove when it ends.
+    owned: bool,
     warned: bool,
 }
 
 impl Saver {
-    pub fn new(path: PathBuf) -> Self {
+    /// The saver of the resume file `path`, which holds the state after
+    /// epoch `resumed_from` if the run was resumed from it.
+    pub fn new(path: PathBuf, resumed_from: Option<usize>) -> Self {
         Self {
             path,
             last_write: Instant::now(),
             latest: None,
-            written: false,
+            on_disk: resumed_from,
+            owned: resumed_from.is_some(),
             warned: false,
         }
     }
@@ -228,8 +241,9 @@ impl Saver {
     fn write(&mut self) -> Result<()> {
         self.last_write = Instant::now();
         if let Some(s) = &self.latest {
+            self.owned = true;
             s.write(&self.path)?;
-            self.written = true;
+            self.on_disk = Some(s.epoch());
         }
         Ok(())
     }
@@ -245,22 +259,28 @@ impl Saver {
         &self.path
     }
 
-    /// The run has ended: its resume file, if it wrote or resumed one, is
-    /// removed.
-    pub fn finish(&self, resumed: bool) -> Result<()> {
-        if !(self.written || resumed) {
-            return Ok(());
+    /// The epoch whose state the resume file holds, if it holds one.
+    pub fn on_disk(&self) -> Option<usize> {
+        self.on_disk
+    }
+
+    /// The run has been saved: its resume file, if it wrote or resumed
+    /// from one (or tried to write one), is removed. Failing to is only a warning, since the run is
+    /// safe.
+    pub fn finish(&self) {
+        if !self.owned {
+            return;
         }
         match std::fs::remove_file(&self.path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e)
-                .with_context(|| {
-                    format!(
-                        "the run is saved, but its resume file {} could not \
-                         be removed: delete it by hand",
-                        self.path.display()
-                    )
-                }),
-            _ => Ok(()),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                console::warn(&format!(
+                    "the run is saved, but its resume file {} could not be \
+                     removed ({e}): delete it, or the next run will refuse \
+                     to start",
+                    self.path.display()
+                ));
+            }
+            _ => {}
         }
     }
 }
@@ -302,8 +322,12 @@ pub fn restore<M: SaveState>(
     if ck.meta("format").ok() != Some(FORMAT) {
         return Err(damaged("it is not a run's resume file"));
     }
+    let meta = |key: &str| {
+        ck.meta(key)
+            .map_err(|_| damaged(&format!("it has no `{key}` entry")))
+    };
     let saved: BTreeMap<String, String> =
-        serde_json::from_str(ck.meta("settings")?)
+        serde_json::from_str(meta("settings")?)
             .map_err(|_| damaged("its settings are not readable"))?;
     let differ: Vec<String> = saved
         .keys()
@@ -332,11 +356,20 @@ pub fn restore<M: SaveState>(
             differ.join("; ")
         );
     }
-    let progress: SavedProgress = serde_json::from_str(ck.meta("progress")?)
+    let progress: SavedProgress = serde_json::from_str(meta("progress")?)
         .map_err(|_| damaged("its progress is not readable"))?;
     let progress = progress
         .restore()
         .ok_or_else(|| damaged("its progress does not add up"))?;
+    let done = progress.epoch();
+    let asked = settings.get("epochs").and_then(|e| e.parse().ok());
+    if asked.is_some_and(|e: usize| e < done) {
+        bail!(
+            "--resume: the run in {} has already trained {done} epochs; give \
+             --epochs {done} or more",
+            path.display()
+        );
+    }
     let fail = |e: anyhow::Error| damaged(&format!("{e:#}"));
     model.restore_state(&ck, "best.", false).map_err(fail)?;
     let best = model.weights();

@@ -131,7 +131,8 @@ pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
         Some(weights) => with_weights(model, weights, |m| tensors(m)),
         None => Vec::new(),
     };
-    let mut saver = Saver::new(resume_file.clone());
+    let resumed_from = args.resume.then(|| progress.epoch());
+    let mut saver = Saver::new(resume_file.clone(), resumed_from);
     let on_epoch = |m: &M, p: &Progress| {
         if p.last_is_best() {
             best = Some(m.weights());
@@ -146,86 +147,96 @@ pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
     let mut history = match trained {
         Ok(history) => history,
         Err(e) => {
-            let kept = keep_state(&mut saver, &e, args.resume);
+            let kept = keep_state(&mut saver, &e);
             let message = format!("{e}; {kept}{}", untouched());
             return Err(anyhow::Error::new(e).context(message));
         }
     };
-    let best = best.expect("training ran at least one epoch");
-    let best_arrays = with_weights(model, &best, |model| -> Result<_> {
-        if !splits.test.is_empty() {
-            let (batch, steps) = (loader.batch_size(), loader.num_steps());
-            let ppl = evaluate(model, &splits.test, batch, steps)?;
-            history.test = Some(TestScore {
-                epoch: history.best_valid().epoch,
-                perplexity: ppl,
-                bpc: ppl.log2(),
-            });
+    // Whatever fails from here on, the training is done: its state is
+    // kept, so that --resume only writes.
+    let written = (|| -> Result<(History, String)> {
+        let best = best.expect("training ran at least one epoch");
+        let best_arrays = with_weights(model, &best, |model| -> Result<_> {
+            if !splits.test.is_empty() {
+                let (batch, steps) = (loader.batch_size(), loader.num_steps());
+                let ppl = evaluate(model, &splits.test, batch, steps)?;
+                history.test = Some(TestScore {
+                    epoch: history.best_valid().epoch,
+                    perplexity: ppl,
+                    bpc: ppl.log2(),
+                });
+            }
+            Ok(tensors(model))
+        })?;
+        history.wall_seconds = Some(earlier + start.elapsed().as_secs_f64());
+        history.peak_rss_mb = peak_rss_mb();
+        history.threads = Some(model.threads());
+        history.path = model.path().map(|p| p.name().to_string());
+        history.command = std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        history.settings = fixed.clone();
+        history.split = Some(splits.offsets.clone());
+        let mut rng = StdRng::seed_from_u64(args.seed);
+        let mut samples = Vec::new();
+        for prefix in [PREFIX, "traveller"] {
+            let text = predict(
+                model,
+                &splits.vocab,
+                prefix,
+                NUM_PREDS,
+                Decoding::Greedy,
+                &mut rng,
+            )?;
+            samples.push(text);
         }
-        Ok(tensors(model))
-    })?;
-    history.wall_seconds = Some(earlier + start.elapsed().as_secs_f64());
-    history.peak_rss_mb = peak_rss_mb();
-    history.threads = Some(model.threads());
-    history.path = model.path().map(|p| p.name().to_string());
-    history.command = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    history.settings = fixed.clone();
-    history.split = Some(splits.offsets.clone());
-    let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut samples = Vec::new();
-    for prefix in [PREFIX, "traveller"] {
-        let text = predict(
-            model,
-            &splits.vocab,
-            prefix,
-            NUM_PREDS,
-            Decoding::Greedy,
-            &mut rng,
-        )?;
-        samples.push(text);
-    }
-    let samples = samples.join("\n") + "\n";
-    meta.insert(
-        "vocab".to_string(),
-        serde_json::to_string(splits.vocab.idx_to_token())?,
-    );
-    meta.insert("num_hiddens".to_string(), args.num_hiddens.to_string());
-    let arrays = tensors(model);
-    let mut best_meta = meta.clone();
-    best_meta
-        .insert("epoch".to_string(), history.best_valid().epoch.to_string());
-    let svg = perplexity_svg(&history.epochs, title)
-        .map_err(|e| anyhow!("drawing the perplexity plot: {e}"))?;
-    // Everything is written before anything is printed, so a closed
-    // output pipe cannot cost the run.
-    let write = || -> Result<()> {
-        let staged = run.out.stage()?;
-        let json = serde_json::to_string_pretty(&history)?;
-        staged.write("metrics.json", json.as_bytes())?;
-        staged.write("result.md", result_table(&history).as_bytes())?;
-        staged.write("samples.txt", samples.as_bytes())?;
-        staged.write("perplexity.svg", svg.as_bytes())?;
-        staged.write("model.safetensors", &checkpoint(&arrays, &meta))?;
-        let best = checkpoint(&best_arrays, &best_meta);
-        staged.write("best.safetensors", &best)?;
-        if console::interrupted() {
-            let epoch = history.epochs.len();
-            return Err(TrainError::Interrupted { epoch }.into());
-        }
-        Ok(staged.commit()?)
-    };
-    if let Err(e) = write() {
-        // The training is done: keep it, so that --resume only writes.
-        let kept = match e.downcast_ref::<TrainError>() {
-            Some(interrupted) => keep_state(&mut saver, interrupted, true),
-            None => saved_for_later(&mut saver),
+        let samples = samples.join("\n") + "\n";
+        meta.insert(
+            "vocab".to_string(),
+            serde_json::to_string(splits.vocab.idx_to_token())?,
+        );
+        meta.insert("num_hiddens".to_string(), args.num_hiddens.to_string());
+        let arrays = tensors(model);
+        let mut best_meta = meta.clone();
+        best_meta.insert(
+            "epoch".to_string(),
+            history.best_valid().epoch.to_string(),
+        );
+        let svg = perplexity_svg(&history.epochs, title)
+            .map_err(|e| anyhow!("drawing the perplexity plot: {e}"))?;
+        // Everything is written before anything is printed, so a closed
+        // output pipe cannot cost the run.
+        let write = || -> Result<()> {
+            let staged = run.out.stage()?;
+            let json = serde_json::to_string_pretty(&history)?;
+            staged.write("metrics.json", json.as_bytes())?;
+            staged.write("result.md", result_table(&history).as_bytes())?;
+            staged.write("samples.txt", samples.as_bytes())?;
+            staged.write("perplexity.svg", svg.as_bytes())?;
+            staged.write("model.safetensors", &checkpoint(&arrays, &meta))?;
+            let best = checkpoint(&best_arrays, &best_meta);
+            staged.write("best.safetensors", &best)?;
+            if console::interrupted() {
+                let epoch = history.epochs.len();
+                return Err(TrainError::Interrupted { epoch }.into());
+            }
+            Ok(staged.commit()?)
         };
-        let message = format!("{e}; {kept}{}", untouched());
-        return Err(e.context(message));
-    }
-    saver.finish(args.resume)?;
+        write()?;
+        Ok((history, samples))
+    })();
+    let (history, samples) = match written {
+        Ok(done) => done,
+        Err(e) => {
+            let kept = match e.downcast_ref::<TrainError>() {
+                Some(interrupted) => keep_state(&mut saver, interrupted),
+                None => saved_for_later(&mut saver),
+            };
+            let message = format!("{e}; {kept}{}", untouched());
+            return Err(e.context(message));
+        }
+    };
+    saver.finish();
     let mut closing = format!("{}\n", history.final_line());
     if let Some(test) = &history.test {
         closing += &format!(
@@ -257,15 +268,23 @@ pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
 }
 
 /// After training stopped with `e`: an interrupted run writes its state
-/// to its resume file and says so; a run that failed otherwise (diverged)
-/// removes the file, which could only fail the same way again. Returns
-/// what to tell the user, ending in "; " or empty.
-fn keep_state(saver: &mut Saver, e: &TrainError, resumed: bool) -> String {
-    if !matches!(e, TrainError::Interrupted { .. }) {
-        let _ = saver.finish(resumed);
-        return String::new();
+/// to its resume file and says so. A run that diverged writes nothing
+/// more (its last epochs led there), but keeps what the file holds, which
+/// `--resume` with an `--epochs` below the divergence can still write
+/// out. Returns what to tell the user, ending in "; " or empty.
+fn keep_state(saver: &mut Saver, e: &TrainError) -> String {
+    if matches!(e, TrainError::Interrupted { .. }) {
+        return saved_for_later(saver);
     }
-    saved_for_later(saver)
+    match saver.on_disk() {
+        Some(epoch) => format!(
+            "{} keeps the state after epoch {epoch}: run the same command \
+             with --resume --epochs {epoch} to write out the epochs before \
+             the divergence, or delete it to start afresh; ",
+            saver.path().display()
+        ),
+        None => String::new(),
+    }
 }
 
 /// Writes the run's latest state to its resume file, and says how to go
@@ -277,12 +296,14 @@ fn saved_for_later(saver: &mut Saver) -> String {
              command with --resume to continue; ",
             saver.path().display()
         ),
-        Ok(None) if saver.path().exists() => format!(
-            "{} still holds the state it was resumed from: run the same \
-             command with --resume to continue; ",
-            saver.path().display()
-        ),
-        Ok(None) => String::new(),
+        Ok(None) => match saver.on_disk() {
+            Some(epoch) => format!(
+                "{} still holds the state after epoch {epoch}: run the same \
+                 command with --resume to continue; ",
+                saver.path().display()
+            ),
+            None => String::new(),
+        },
         Err(e) => format!("{e:#}; "),
     }
 }

@@ -50,8 +50,12 @@ impl<R> ConciseRnn<R> {
             return Vec::new();
         }
         let keep = 1.0 - self.weight_drop;
+        // By name: the store's map has no fixed order, and the masks must
+        // be drawn in the same order on every run.
+        let mut vars: Vec<_> = self.vs.variables().into_iter().collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
         tch::no_grad(|| {
-            let vars = self.vs.variables().into_iter();
+            let vars = vars.into_iter();
             let recurrent = vars.filter(|(name, _)| name.contains("weight_hh"));
             recurrent
                 .map(|(_, mut w)| {

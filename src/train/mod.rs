@@ -233,8 +233,9 @@ pub fn train_from<M: LanguageModel>(
     let (batch_size, num_steps) = (loader.batch_size(), loader.num_steps());
     let bar = progress_bar(config.num_epochs, config.quiet);
     bar.set_position(progress.epoch() as u64);
-    let mut config = config.clone(); // its lr decays with config.lr_decay
-                                     // A resumed run that had already stopped early stays stopped.
+    // Its lr decays with config.lr_decay.
+    let mut config = config.clone();
+    // A resumed run that had already stopped early stays stopped.
     let (done, best) = (progress.epoch(), progress.best.0);
     if done > 0 && config.patience.is_some_and(|p| done - best >= p) {
         return Ok(progress.history);

@@ -80,6 +80,9 @@ pub fn resume_ends_where_the_run_would_have(bin: &str, dir: &Path) {
     other[lr] = "0.02".to_string();
     let o = run(bin, &strs(&other));
     fails(&o, 1, &["lr: 0.01 there, 0.02 here", "--resume"]);
+    // Fewer epochs than it has done would not end where it stands.
+    let o = run(bin, &strs(&args("5", &["--quiet", "--resume"])));
+    fails(&o, 1, &["already trained", "--epochs"]);
     assert_eq!(std::fs::read(&file).unwrap(), state);
 
     // Resumed, 20 epochs further; and the same run never interrupted.
