@@ -3,8 +3,13 @@
 //!
 //! `results_table [--plot OUT.svg] [--with COLUMNS] NAME=PATH ...`
 //!
+//! or, with `results_table --result PATH`, the `result.md` of one run
+//! from its `metrics.json`, as the run itself writes it: so that every
+//! run's table has the rows of the current code, however old the run.
+//!
 //! The table has the columns every page needs (the perplexities, the
-//! speed and the wall time); `--with threads,path,rss,epochs` adds more,
+//! speed and the wall time); `--with threads,path,rss,epochs,test` adds
+//! more (`test`: the test perplexity of a split that has a test part),
 //! for a page whose point they make. Each run's `result.md` has them all.
 
 use anyhow::{bail, Context, Result};
@@ -14,6 +19,16 @@ use std::path::PathBuf;
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--result") {
+        args.next();
+        let Some(path) = args.next() else {
+            bail!(
+                "--result needs a metrics.json, e.g. --result run/metrics.json"
+            );
+        };
+        print!("{}", d2l::cli::result_table(&read(&path)?));
+        return Ok(());
+    }
     let mut plot = None;
     if args.peek().map(String::as_str) == Some("--plot") {
         args.next();
@@ -30,8 +45,12 @@ fn main() -> Result<()> {
         };
         with = list.split(',').map(str::to_string).collect();
         for c in &with {
-            if !["threads", "path", "rss", "epochs"].contains(&c.as_str()) {
-                bail!("unknown column {c:?}: use threads, path, rss, epochs");
+            let known = ["threads", "path", "rss", "epochs", "test"];
+            if !known.contains(&c.as_str()) {
+                bail!(
+                    "unknown column {c:?}: use threads, path, rss, epochs, \
+                     test"
+                );
             }
         }
     }
@@ -40,14 +59,7 @@ fn main() -> Result<()> {
         let (name, path) = arg
             .split_once('=')
             .with_context(|| format!("expected NAME=PATH, got {arg:?}"))?;
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {path}"))?;
-        let h: History = serde_json::from_str(&text)
-            .with_context(|| format!("parsing {path}"))?;
-        if h.epochs.is_empty() {
-            bail!("{path} has no epochs");
-        }
-        runs.push((name.to_string(), h));
+        runs.push((name.to_string(), read(path)?));
     }
     let has = |c: &str| with.iter().any(|w| w == c);
     let mut head = vec![
@@ -62,6 +74,7 @@ fn main() -> Result<()> {
         ("path", "path"),
         ("rss", "peak RSS"),
         ("epochs", "epochs"),
+        ("test", "test ppl (bpc)"),
     ];
     head.extend(extra.iter().filter(|(c, _)| has(c)).map(|(_, h)| *h));
     head.push("wall time");
@@ -96,6 +109,11 @@ fn main() -> Result<()> {
         if has("epochs") {
             row.push(h.epochs.len().to_string());
         }
+        if has("test") {
+            row.push(h.test.as_ref().map_or("n/a".to_string(), |t| {
+                format!("{:.2} ({:.3})", t.perplexity, t.bpc)
+            }));
+        }
         row.push(or_na(h.wall_seconds, "s"));
         println!("| {} |", row.join(" | "));
     }
@@ -106,4 +124,16 @@ fn main() -> Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// A run's history from its `metrics.json`.
+fn read(path: &str) -> Result<History> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {path}"))?;
+    let h: History = serde_json::from_str(&text)
+        .with_context(|| format!("parsing {path}"))?;
+    if h.epochs.is_empty() {
+        bail!("{path} has no epochs");
+    }
+    Ok(h)
 }

@@ -98,6 +98,7 @@ impl KneserNey {
         self.prob_at(&context[context.len() - keep..], w)
     }
 
+    // ANCHOR: kneser_ney
     /// P(w | h) at the order of h's length + 1.
     fn prob_at(&self, h: &[usize], w: usize) -> f64 {
         let lower = match h {
@@ -112,6 +113,7 @@ impl KneserNey {
         let types = ctx.counts.len() as f64;
         (c - d).max(0.0) / ctx.total + d * types / ctx.total * lower
     }
+    // ANCHOR_END: kneser_ney
 
     /// The perplexity on `text`: exp of the mean of −ln P over every token
     /// after the first, each from the tokens before it in `text`.
