@@ -8,18 +8,7 @@ use d2l::train::{TrainConfig, TrainError};
 use d2l::LanguageModel;
 
 fn config(num_epochs: usize, lr: f64) -> TrainConfig {
-    TrainConfig {
-        num_epochs,
-        lr,
-        clip: 1.0,
-        seed: 7,
-        quiet: true,
-        patience: None,
-        lr_decay: None,
-        optimizer: Default::default(),
-        dropout: 0.0,
-        weight_drop: 0.0,
-    }
+    TrainConfig::d2l(num_epochs, lr, 7)
 }
 
 /// The first `tokens` characters split into training and validation, a

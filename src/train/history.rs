@@ -41,6 +41,26 @@ pub struct TrainConfig {
     pub patience: Option<usize>,
 }
 
+impl TrainConfig {
+    /// d2l's training loop: `num_epochs` of SGD at `lr`, clipping at 1, no
+    /// dropout, no decay, no early stopping, quiet, batches seeded by
+    /// `seed`. Change a field to depart from it.
+    pub fn d2l(num_epochs: usize, lr: f64, seed: u64) -> Self {
+        Self {
+            num_epochs,
+            lr,
+            clip: 1.0,
+            seed,
+            quiet: true,
+            dropout: 0.0,
+            weight_drop: 0.0,
+            optimizer: Optimizer::default(),
+            lr_decay: None,
+            patience: None,
+        }
+    }
+}
+
 /// What one epoch measured.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EpochMetrics {
