@@ -23,6 +23,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use ndarray::ArrayViewD;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often a run's state is written while it trains (and once more when
@@ -143,6 +144,9 @@ impl<C: Sequence<f32>> SaveState for RnnModel<f32, C> {
 /// The state of a run at the end of an epoch, ready to be written.
 pub struct Snapshot {
     arrays: NamedArrays,
+    /// The best epoch's weights, shared with the run rather than copied:
+    /// they change only when an epoch is the best so far.
+    best: Arc<NamedArrays>,
     meta: BTreeMap<String, String>,
     progress: SavedProgress,
 }
@@ -155,19 +159,18 @@ impl Snapshot {
     pub fn take<M: SaveState>(
         model: &M,
         progress: &Progress,
-        best: &NamedArrays,
+        best: &Arc<NamedArrays>,
         settings: &BTreeMap<String, String>,
         seconds: f64,
     ) -> Option<Self> {
-        let (mut arrays, mut meta) = model.save_state()?;
-        let best = best.iter().map(|(n, a)| (format!("best.{n}"), a.clone()));
-        arrays.extend(best);
+        let (arrays, mut meta) = model.save_state()?;
         meta.insert("format".into(), FORMAT.into());
         meta.insert("settings".into(), json(settings));
         let mut progress = SavedProgress::from(progress);
         progress.earlier_seconds = seconds;
         Some(Self {
             arrays,
+            best: Arc::clone(best),
             meta,
             progress,
         })
@@ -180,10 +183,14 @@ impl Snapshot {
 
     /// Writes it to `path` atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
+        let best_names: Vec<String> =
+            self.best.iter().map(|(n, _)| format!("best.{n}")).collect();
+        let best = best_names.iter().zip(self.best.iter());
         let views: Vec<(&str, ArrayViewD<'_, f32>)> = self
             .arrays
             .iter()
             .map(|(n, a)| (n.as_str(), a.view()))
+            .chain(best.map(|(n, (_, a))| (n.as_str(), a.view())))
             .collect();
         let mut meta = self.meta.clone();
         meta.insert("progress".into(), json(&self.progress));
@@ -222,6 +229,13 @@ impl Saver {
             owned: resumed_from.is_some(),
             warned: false,
         }
+    }
+
+    /// Drops the snapshot it keeps, before the next is taken, so that two
+    /// never take memory at once. Until the next [`Saver::offer`], a flush
+    /// writes nothing new.
+    pub fn drop_latest(&mut self) {
+        self.latest = None;
     }
 
     /// Keeps `snapshot`, and writes it if [`SAVE_EVERY`] has passed since

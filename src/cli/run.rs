@@ -5,7 +5,7 @@ use super::resume;
 use super::{scratch_tensors, NamedArrays, SplitKind, TrainArgs};
 use crate::cli::plot::perplexity_svg;
 use crate::fast::Sequence;
-use crate::io::checkpoint::encode;
+use crate::io::checkpoint::{encode, Checkpoint};
 use crate::io::console;
 use crate::model::{KeepWeights, LanguageModel, RnnModel};
 use crate::train::generate::{predict, Decoding};
@@ -18,6 +18,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use resume::{resume_path, SaveState, Saver, Snapshot};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Every setting of a run, so that it can be repeated from its outputs:
 /// the flags, the model's own (`meta`: model, variant, layers, ...), and
@@ -127,16 +128,31 @@ pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
     };
     progress.history.config = config.clone();
     let earlier = progress.earlier_seconds;
-    let mut best_arrays = match &best {
+    // The best epoch's weights are kept once: as the arrays the resume
+    // file and best.safetensors take, for a model that can restore them;
+    // as a copy of its weights otherwise (the concise model).
+    let arrays_only = model.save_state().is_some();
+    let mut best_arrays = Arc::new(match &best {
         Some(weights) => with_weights(model, weights, |m| tensors(m)),
         None => Vec::new(),
-    };
+    });
+    if arrays_only {
+        best = None;
+    }
+    let mut has_best = !best_arrays.is_empty();
     let resumed_from = args.resume.then(|| progress.epoch());
     let mut saver = Saver::new(resume_file.clone(), resumed_from);
     let on_epoch = |m: &M, p: &Progress| {
+        saver.drop_latest();
         if p.last_is_best() {
-            best = Some(m.weights());
-            best_arrays = tensors(m);
+            // The old copies go before the new ones are made.
+            best_arrays = Arc::new(Vec::new());
+            best = None;
+            best_arrays = Arc::new(tensors(m));
+            if !arrays_only {
+                best = Some(m.weights());
+            }
+            has_best = true;
         }
         let seconds = earlier + start.elapsed().as_secs_f64();
         saver.offer(Snapshot::take(m, p, &best_arrays, &fixed, seconds));
@@ -155,8 +171,8 @@ pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
     // Whatever fails from here on, the training is done: its state is
     // kept, so that --resume only writes.
     let written = (|| -> Result<(History, String)> {
-        let best = best.expect("training ran at least one epoch");
-        let best_arrays = with_weights(model, &best, |model| -> Result<_> {
+        assert!(has_best, "training ran at least one epoch");
+        let mut test = |model: &mut M| -> Result<_> {
             if !splits.test.is_empty() {
                 let (batch, steps) = (loader.batch_size(), loader.num_steps());
                 let ppl = evaluate(model, &splits.test, batch, steps)?;
@@ -167,7 +183,18 @@ pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
                 });
             }
             Ok(tensors(model))
-        })?;
+        };
+        let best_arrays = match &best {
+            Some(best) => with_weights(model, best, test)?,
+            None => {
+                let ck = Checkpoint::from_arrays(&best_arrays);
+                let own = model.weights();
+                model.restore_state(&ck, "", false)?;
+                let arrays = test(model);
+                model.set_weights(&own);
+                arrays?
+            }
+        };
         history.wall_seconds = Some(earlier + start.elapsed().as_secs_f64());
         history.peak_rss_mb = peak_rss_mb();
         history.threads = Some(model.threads());

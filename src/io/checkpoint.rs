@@ -188,6 +188,16 @@ impl Checkpoint {
         })
     }
 
+    /// A checkpoint in memory, of `arrays` and no metadata: weights kept
+    /// while a run trains, read back as a file's would be.
+    pub fn from_arrays(arrays: &[(String, ArrayD<f32>)]) -> Self {
+        Self {
+            path: PathBuf::from("(weights in memory)"),
+            tensors: arrays.iter().cloned().collect(),
+            metadata: BTreeMap::new(),
+        }
+    }
+
     /// The tensor `name`, which must have shape `shape`.
     pub fn tensor(
         &self,
