@@ -111,6 +111,14 @@ fn failed_fetch(reply: Reply) -> DownloadError {
     err
 }
 
+/// The URL of a local port that was bound and freed: nothing listens there
+/// any more.
+fn nothing_listens() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    format!("http://127.0.0.1:{port}")
+}
+
 fn cache_files(d: &Downloader) -> Vec<String> {
     match std::fs::read_dir(&d.cache_dir) {
         Ok(entries) => entries
@@ -141,23 +149,25 @@ fn good_file_is_downloaded_verified_and_cached() {
     assert_eq!(count.load(Ordering::SeqCst), 1);
 }
 
-#[test]
-fn cached_file_with_right_hash_makes_zero_requests() {
+/// Fetches `tm.txt` with `cached` already in the cache, checks that the
+/// result holds the right body, and returns how many requests it made.
+fn fetch_over_cache(cached: &[u8]) -> usize {
     let (url, count) = serve(Reply::Ok);
     let (d, _dir) = downloader(&url);
-    put_in_cache(&d, "tm.txt", BODY);
-    d.fetch_file("tm.txt", BODY_SHA1).unwrap();
-    assert_eq!(count.load(Ordering::SeqCst), 0);
+    put_in_cache(&d, "tm.txt", cached);
+    let path = d.fetch_file("tm.txt", BODY_SHA1).unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), BODY);
+    count.load(Ordering::SeqCst)
+}
+
+#[test]
+fn cached_file_with_right_hash_makes_zero_requests() {
+    assert_eq!(fetch_over_cache(BODY), 0);
 }
 
 #[test]
 fn cached_file_with_wrong_hash_is_replaced() {
-    let (url, count) = serve(Reply::Ok);
-    let (d, _dir) = downloader(&url);
-    put_in_cache(&d, "tm.txt", b"stale");
-    let path = d.fetch_file("tm.txt", BODY_SHA1).unwrap();
-    assert_eq!(count.load(Ordering::SeqCst), 1);
-    assert_eq!(std::fs::read(path).unwrap(), BODY);
+    assert_eq!(fetch_over_cache(b"stale"), 1);
 }
 
 #[test]
@@ -203,13 +213,7 @@ fn not_found_is_an_error_naming_the_url() {
 
 #[test]
 fn refused_connection_is_an_error_with_advice() {
-    // Bind a port, then free it: nothing listens there any more.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let (d, _dir) = downloader(&format!("http://127.0.0.1:{port}"));
+    let (d, _dir) = downloader(&nothing_listens());
     let err = d.fetch_file("tm.txt", BODY_SHA1).unwrap_err();
     assert!(matches!(err, DownloadError::Request { .. }), "{err:?}");
     assert!(err.to_string().contains("D2L_DATA_URL"), "{err}");
@@ -254,12 +258,7 @@ fn downloaded_file_has_an_ordinary_mode() {
 
 #[test]
 fn damaged_cache_is_named_with_both_hashes() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let (d, _dir) = downloader(&format!("http://127.0.0.1:{port}"));
+    let (d, _dir) = downloader(&nothing_listens());
     let cached = d.cache_dir.join("tm.txt");
     for damaged in
         [&b"the time traveller for so it will be convenient"[..], b""]

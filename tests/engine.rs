@@ -5,7 +5,7 @@
 
 use d2l::fast::{tanh_mut, Backward, Forward, Fused};
 use d2l::rnn::{normal, tanh, Cell, Hidden, Input};
-use d2l::testkit::paths::{check_cell, Sizes, Tolerance, F32_SIZES, SMALL};
+use d2l::testkit::paths::{check_cell, Sizes};
 use ndarray::{Array1, Array2, NdFloat};
 use rand::Rng;
 
@@ -131,11 +131,6 @@ fn rnn(s: Sizes) -> Rnn {
 const RESULTS: usize = 8;
 
 #[test]
-fn a_plain_rnn_on_the_engine_matches_its_teaching_loops_in_f64() {
-    check_cell::<f64, _>(rnn, SMALL, 5, Tolerance::F64, RESULTS);
-}
-
-#[test]
-fn a_plain_rnn_on_the_engine_matches_its_teaching_loops_in_f32() {
-    check_cell::<f32, _>(rnn, F32_SIZES, 5, Tolerance::F32, RESULTS);
+fn a_plain_rnn_on_the_engine_matches_its_teaching_loops_in_f64_and_f32() {
+    check_cell(rnn, 5, RESULTS);
 }

@@ -96,8 +96,8 @@ mod check {
             STEPS,
             Sampling::Sequential,
         )?;
-        let gru: Build<tch::nn::GRU> = ch_gru::concise::concise_gru;
-        let lstm: Build<tch::nn::LSTM> = ch_lstm::concise::concise_lstm;
+        let gru: Build<tch::nn::GRU> = ch_gru::concise::ConciseGru::new;
+        let lstm: Build<tch::nn::LSTM> = ch_lstm::concise::ConciseLstm::new;
         let mut models = Vec::new();
         for name in &args.models {
             let (diff, r) = match name.as_str() {
@@ -183,7 +183,7 @@ mod check {
                 Sampling::Sequential,
             )
             .unwrap();
-            let lstm: Build<tch::nn::LSTM> = ch_lstm::concise::concise_lstm;
+            let lstm: Build<tch::nn::LSTM> = ch_lstm::concise::ConciseLstm::new;
             assert_eq!(agreement(lstm, 2, v, &loader, Device::Cpu), 0.0);
             let (c, f) = (Device::Cpu, Kind::Float);
             let mut a = lstm(v, HIDDENS, 2, c, f);

@@ -144,17 +144,17 @@ pub fn concise(
     match name {
         "gru" => {
             let mut m =
-                ch_gru::concise::concise_gru(vocab, h, 1, d, Kind::Float);
+                ch_gru::concise::ConciseGru::new(vocab, h, 1, d, Kind::Float);
             measure(&mut m, loader, epochs)
         }
         "lstm" => {
             let mut m =
-                ch_lstm::concise::concise_lstm(vocab, h, 1, d, Kind::Float);
+                ch_lstm::concise::ConciseLstm::new(vocab, h, 1, d, Kind::Float);
             measure(&mut m, loader, epochs)
         }
         _ => {
             let mut m =
-                ch_lstm::concise::concise_lstm(vocab, h, 2, d, Kind::Float);
+                ch_lstm::concise::ConciseLstm::new(vocab, h, 2, d, Kind::Float);
             measure(&mut m, loader, epochs)
         }
     }

@@ -37,11 +37,34 @@ pub struct Chapter {
     pub name: &'static str,
     /// One line.
     pub about: &'static str,
-    pub after_help: &'static str,
+    /// What the defaults train, for the end of `--help`.
+    pub settings: &'static str,
     pub defaults: &'static [(&'static str, &'static str)],
+    /// Whether the binary was built with libtorch, so that `--impl
+    /// concise` can run: `cfg!(feature = "torch")` in the chapter's crate.
+    pub concise: bool,
 }
 
+/// The settings of d2l's GRU and LSTM, which the one-layer chapters keep.
+pub const D2L_SETTINGS: &str = "d2l's: 256 hidden units, lr 1, 500 \
+    epochs, batch 32 × 35 steps, the first 10,000 characters";
+
 impl Chapter {
+    /// A one-layer chapter with d2l's settings; `concise` as the field.
+    pub const fn d2l(
+        name: &'static str,
+        about: &'static str,
+        concise: bool,
+    ) -> Self {
+        Self {
+            name,
+            about,
+            settings: D2L_SETTINGS,
+            defaults: &[],
+            concise,
+        }
+    }
+
     /// The whole of a chapter's `main`: parses the command line with the
     /// chapter's training flags `T`, runs `train` or `generate`, and turns
     /// an error into a message and a failure status.
@@ -62,9 +85,15 @@ impl Chapter {
         let Chapter {
             name,
             about,
-            after_help,
+            settings,
             defaults,
+            ..
         } = *self;
+        let after_help = format!(
+            "With no subcommand, `train` runs: `{name} --epochs 5` trains \
+             for five epochs, every other setting at its default. The \
+             defaults are {settings}."
+        );
         crate::io::console::file_size_limit_is_an_error();
         let mut command = Cli::<T>::command()
             .name(name)

@@ -5,12 +5,11 @@
 use super::prepare::Prepared;
 use super::run::train_and_save;
 use super::{scratch_tensors, TrainArgs};
-use crate::concise::{ConciseRnn, Read, TorchState};
+use crate::concise::{ConciseRnn, Read, TorchLayer};
 use crate::rnn::{Tensors, TorchLayout};
 use anyhow::Result;
 use std::collections::BTreeMap;
-use tch::nn::RNN;
-use tch::{Device, Kind};
+use tch::Kind;
 
 /// How many layers a concise model has, and so how its checkpoint names
 /// them: as one cell's parameters (the GRU and LSTM chapters), or as a
@@ -21,15 +20,9 @@ pub enum Layers {
     Stack(usize),
 }
 
-/// A chapter's concise model, from (vocabulary size, hiddens, layers,
-/// device, kind).
-pub type BuildConcise<R> =
-    fn(usize, usize, usize, Device, Kind) -> ConciseRnn<R>;
-
-/// Trains the model that `build` makes, with layers of parameters `P` in
+/// Trains a concise model of `layers` layers of `R`, with parameters `P` in
 /// our layout, and saves it as the from-scratch model of the same shape.
 pub fn train_concise<R, P>(
-    build: BuildConcise<R>,
     layers: Layers,
     args: &TrainArgs,
     run: Prepared,
@@ -37,8 +30,7 @@ pub fn train_concise<R, P>(
     mut meta: BTreeMap<String, String>,
 ) -> Result<()>
 where
-    R: RNN,
-    R::State: TorchState,
+    R: TorchLayer,
     P: TorchLayout<f64> + Tensors<f64>,
 {
     let device = args.device.tch()?;
@@ -48,7 +40,7 @@ where
         Layers::One => 1,
         Layers::Stack(n) => n,
     };
-    let mut model = build(v, h, n, device, Kind::Float);
+    let mut model = ConciseRnn::<R>::new(v, h, n, device, Kind::Float);
     model.dropout = args.dropout;
     model.weight_drop = args.weight_drop;
     meta.insert("impl".to_string(), "concise".to_string());

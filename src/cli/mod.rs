@@ -14,7 +14,7 @@ mod run;
 
 pub use chapter::{exit_on_error, Chapter, Cli, Command};
 #[cfg(feature = "torch")]
-pub use concise::{train_concise, BuildConcise, Layers};
+pub use concise::{train_concise, Layers};
 pub use generate::{
     check_vocab_token, checkpoint_layers, checkpoint_path, checkpoint_usize,
     checkpoint_vocab, generate_and_print, generate_scratch, open_checkpoint,

@@ -2,7 +2,7 @@
 //! rather than after the last epoch, the data and its batches, and the
 //! memory a model will need.
 
-use super::{Device, Impl, TrainArgs};
+use super::{Chapter, Device, Impl, TrainArgs};
 use crate::data::{SeqDataLoader, Splits};
 use crate::io::outputs::OutDir;
 use crate::train::{TrainConfig, PREDICT_EVERY};
@@ -16,6 +16,13 @@ use std::path::{Path, PathBuf};
 pub struct Shape {
     pub layers: usize,
     pub gates: usize,
+}
+
+impl Shape {
+    /// One layer of `gates` gate blocks.
+    pub const fn one_layer(gates: usize) -> Self {
+        Self { layers: 1, gates }
+    }
 }
 
 /// A run that passed every check that can be made before training: the
@@ -56,8 +63,11 @@ impl TrainArgs {
     /// after the last: the flags that go together, the data against the
     /// batch shape, the memory the model of `shape` needs, and the output
     /// folder. Builds nothing large.
-    pub fn prepare(&self, chapter: &str, shape: Shape) -> Result<Prepared> {
+    pub fn prepare(&self, chapter: &Chapter, shape: Shape) -> Result<Prepared> {
         let concise = self.implementation == Impl::Concise;
+        if concise && !chapter.concise {
+            return Err(super::concise_unavailable(chapter.name));
+        }
         if !concise && self.device == Device::Cuda {
             bail!(
                 "--device cuda needs --impl concise: the from-scratch model \
@@ -84,7 +94,7 @@ impl TrainArgs {
                  cannot be resumed"
             );
         }
-        let out = OutDir::check(&self.out_dir(chapter))?;
+        let out = OutDir::check(&self.out_dir(chapter.name))?;
         let resume_file = super::resume::resume_path(out.path());
         if self.resume && !resume_file.exists() {
             bail!(

@@ -36,9 +36,25 @@ impl TorchState for nn::LSTMState {
     }
 }
 
-/// How a chapter builds its recurrent layer of tch (`nn::gru`, `nn::lstm`)
-/// under a path, from (inputs, hiddens, config).
-pub type BuildRnn<R> = fn(&nn::Path, i64, i64, nn::RNNConfig) -> R;
+// ANCHOR: torch_layer
+/// A recurrent layer of tch that [`ConciseRnn`] can hold, and how it is
+/// built under a path from (inputs, hiddens, config).
+pub trait TorchLayer: RNN<State: TorchState> + Sized {
+    fn build(p: &nn::Path, i: i64, h: i64, config: nn::RNNConfig) -> Self;
+}
+
+impl TorchLayer for nn::GRU {
+    fn build(p: &nn::Path, i: i64, h: i64, config: nn::RNNConfig) -> Self {
+        nn::gru(p, i, h, config)
+    }
+}
+
+impl TorchLayer for nn::LSTM {
+    fn build(p: &nn::Path, i: i64, h: i64, config: nn::RNNConfig) -> Self {
+        nn::lstm(p, i, h, config)
+    }
+}
+// ANCHOR_END: torch_layer
 
 // ANCHOR: concise_rnn
 /// d2l's `RNNModel`: inputs one-hot encoded, a recurrent layer of tch
@@ -61,15 +77,11 @@ pub struct ConciseRnn<R> {
     pub weight_drop: f64,
 }
 
-impl<R: RNN> ConciseRnn<R>
-where
-    R::State: TorchState,
-{
+impl<R: TorchLayer> ConciseRnn<R> {
     /// PyTorch's default initialisation: every weight and bias of the
     /// recurrent layer from U(−1/√h, 1/√h). `num_layers` layers are
     /// stacked inside the one tch layer.
     pub fn new(
-        build: BuildRnn<R>,
         vocab_size: usize,
         num_hiddens: usize,
         num_layers: usize,
@@ -88,7 +100,7 @@ where
             ..Default::default() // batch_first: (batch, steps, inputs)
         };
         let (v, h) = (vocab_size as i64, num_hiddens as i64);
-        let rnn = build(&(vs.root() / "rnn"), v, h, config);
+        let rnn = R::build(&(vs.root() / "rnn"), v, h, config);
         let linear = nn::linear(vs.root() / "linear", h, v, Default::default());
         vs.set_kind(kind);
         Self {
@@ -102,7 +114,12 @@ where
             weight_drop: 0.0,
         }
     }
+}
 
+impl<R: RNN> ConciseRnn<R>
+where
+    R::State: TorchState,
+{
     /// Logits `(batch · steps, vocab)`, row `i · steps + t` (batch-first),
     /// and the final state.
     pub fn forward(

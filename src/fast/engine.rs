@@ -11,8 +11,8 @@
 
 use super::activations::wide;
 use super::cell::{Backward, Forward, Fused, Head, SeqGrads, Sums};
+use super::gates::step_rows;
 use super::gates::{gate, input_grads, input_terms, side_by_side};
-use super::gates::{step_rows, step_rows_mut};
 use super::kernel::{add_mat_mul_packed, Packed};
 use crate::rnn::{Seq, Tensors};
 use ndarray::linalg::general_mat_mul;
@@ -60,7 +60,7 @@ fn rows_mut<F>(
     b: usize,
 ) -> Vec<ArrayViewMut2<'_, F>> {
     ms.iter_mut()
-        .map(|m| step_rows_mut(m.view_mut(), t, b))
+        .map(|m| step_rows(m.view_mut(), t, b))
         .collect()
 }
 
@@ -108,7 +108,7 @@ pub fn forward<F: NdFloat, C: Fused<F>>(
         || {
             for t in 0..steps {
                 let (prev, next) = prev_next(&mut states, t, b);
-                let mut g = step_rows_mut(gates.view_mut(), t, b);
+                let mut g = step_rows(gates.view_mut(), t, b);
                 // … + H_{t−1} [W_h1 | W_h2 | …], one product.
                 let mut g_direct = g.slice_mut(s![.., ..direct]);
                 add_mat_mul_packed(&prev[0], &w_h, &mut g_direct);
@@ -161,7 +161,7 @@ pub fn backward<F: NdFloat, C: Fused<F>>(
         || {
             for t in (0..steps).rev() {
                 d_state[0] += &step_rows(dhs.view(), t, b);
-                let mut da_t = step_rows_mut(da.view_mut(), t, b);
+                let mut da_t = step_rows(da.view_mut(), t, b);
                 let s = Backward {
                     gates: step_rows(cache.gates.view(), t, b),
                     prev: rows(&cache.states, t, b),

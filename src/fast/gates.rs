@@ -9,23 +9,18 @@
 
 use crate::rnn::Input;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2, Axis, NdFloat};
+use ndarray::{
+    s, Array1, Array2, ArrayBase, ArrayView2, ArrayViewMut2, Axis, Ix2,
+    NdFloat, RawData,
+};
 
-/// The columns of gate `g` in a matrix of gates `hiddens` wide.
-pub fn gate<F>(
-    m: ArrayView2<'_, F>,
+/// The columns of gate `g` in a matrix (or view, or mutable view) of gates
+/// `hiddens` wide.
+pub fn gate<S: RawData>(
+    m: ArrayBase<S, Ix2>,
     g: usize,
     hiddens: usize,
-) -> ArrayView2<'_, F> {
-    m.slice_move(s![.., g * hiddens..(g + 1) * hiddens])
-}
-
-/// The columns of gate `g`, mutably.
-pub fn gate_mut<F>(
-    m: ArrayViewMut2<'_, F>,
-    g: usize,
-    hiddens: usize,
-) -> ArrayViewMut2<'_, F> {
+) -> ArrayBase<S, Ix2> {
     m.slice_move(s![.., g * hiddens..(g + 1) * hiddens])
 }
 
@@ -46,7 +41,7 @@ pub fn input_terms<F: NdFloat>(
     let rows = x.batch_size();
     let mut out = Array2::zeros((rows, gates.len() * hiddens));
     for (g, (w, b)) in gates.iter().enumerate() {
-        let mut out_g = gate_mut(out.view_mut(), g, hiddens);
+        let mut out_g = gate(out.view_mut(), g, hiddens);
         out_g.assign(
             &b.broadcast((rows, hiddens)).expect("one bias per column"),
         );
@@ -128,21 +123,13 @@ pub fn side_by_side<F: NdFloat>(ws: &[&Array2<F>]) -> Array2<F> {
     out
 }
 
-/// Rows `t · batch .. (t + 1) · batch` of `m`: time step `t`.
-pub fn step_rows<F>(
-    m: ArrayView2<'_, F>,
+/// Rows `t · batch .. (t + 1) · batch` of `m` (or of a view, or of a
+/// mutable view): time step `t`.
+pub fn step_rows<S: RawData>(
+    m: ArrayBase<S, Ix2>,
     t: usize,
     batch: usize,
-) -> ArrayView2<'_, F> {
-    m.slice_move(s![t * batch..(t + 1) * batch, ..])
-}
-
-/// Time step `t` of `m`, mutably.
-pub fn step_rows_mut<F>(
-    m: ArrayViewMut2<'_, F>,
-    t: usize,
-    batch: usize,
-) -> ArrayViewMut2<'_, F> {
+) -> ArrayBase<S, Ix2> {
     m.slice_move(s![t * batch..(t + 1) * batch, ..])
 }
 

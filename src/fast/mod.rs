@@ -19,4 +19,4 @@ pub use cell::{
     Backward, Forward, Fused, Head, SeqGrads, Sequence, Sums, WeightGrads,
     Weights,
 };
-pub use gates::{gate, gate_mut, rows, rows_mut, step_rows, step_rows_mut};
+pub use gates::{gate, rows, rows_mut, step_rows};

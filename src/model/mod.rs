@@ -8,9 +8,7 @@ pub mod ngram;
 pub mod parallel;
 pub mod rnn_model;
 
-pub use rnn_model::{
-    forward_backward, forward_backward_fast, time_major, RnnModel, RnnWeights,
-};
+pub use rnn_model::{time_major, Grads, Minibatch, RnnModel, RnnWeights};
 
 use crate::data::Batch;
 use crate::train::optim::Adam;

@@ -14,12 +14,12 @@
 //! Only the order of the sums changes, so the result agrees with one
 //! thread to rounding (a test checks 10⁻¹² in f64).
 
-use super::rnn_model::{forward_backward, forward_backward_fast};
+use super::rnn_model::{Grads, Minibatch};
 use super::CodePath;
 use crate::data::Batch;
 use crate::fast::Sequence;
-use crate::rnn::{scale, zero, Output, Tensors};
-use ndarray::{s, ArrayView2, Axis, NdFloat};
+use crate::rnn::{scale, zero, Tensors};
+use ndarray::{s, Axis, NdFloat};
 use std::ops::Range;
 
 // ANCHOR: row_blocks
@@ -76,76 +76,80 @@ fn add_scaled<F: NdFloat, T: Tensors<F>>(acc: &mut T, t: &T, factor: f64) {
 }
 
 // ANCHOR: forward_backward_split
-/// [`forward_backward`] with the batch split between `threads` threads.
-/// Same arguments, same results (to rounding).
-// forward_backward's seven arguments, and how to split the batch.
-#[allow(clippy::too_many_arguments)]
-pub fn forward_backward_split<F: NdFloat, C: Sequence<F>>(
-    cell: &C,
-    params: &C::Params,
-    output: &Output<F>,
-    batch: &Batch,
-    mask: Option<ArrayView2<'_, F>>,
-    state: &mut C::State,
-    (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
-    (threads, path): (usize, CodePath),
-) -> (f64, C::State) {
-    let run = match path {
-        CodePath::Teaching => forward_backward,
-        CodePath::Fast => forward_backward_fast,
-    };
-    let n = batch.batch_size();
-    let blocks = row_blocks(n, threads);
-    let results: Vec<_> = std::thread::scope(|scope| {
-        let workers: Vec<_> = blocks
-            .iter()
-            .map(|rows| {
-                let part = Batch {
-                    x: batch.x.slice(s![rows.clone(), ..]).to_owned(),
-                    y: batch.y.slice(s![rows.clone(), ..]).to_owned(),
-                };
-                let mask = mask.map(|m| m.slice_move(s![rows.clone(), ..]));
-                let zeros = cell.zero_state(rows.len());
-                let mut state = take_rows(state, zeros, rows);
-                let rows = rows.clone();
-                scope.spawn(move || {
-                    // This thread's rows of any masks inside the cell.
-                    let cell = cell.mask_rows(rows);
-                    let mut grads = (params.zeros_like(), output.zeros_like());
-                    let (loss, d_state0) = run(
-                        &cell,
-                        params,
-                        output,
-                        &part,
-                        mask,
-                        &mut state,
-                        (&mut grads.0, &mut grads.1),
-                    );
-                    (loss, d_state0, state, grads)
+impl<F: NdFloat, C: Sequence<F>> Minibatch<'_, '_, F, C> {
+    /// [`Minibatch::run`] with the batch split between `threads` threads.
+    /// Same results (to rounding).
+    pub fn run_split(
+        &self,
+        state: &mut C::State,
+        (cell_grads, output_grads): Grads<'_, F, C>,
+        (threads, path): (usize, CodePath),
+    ) -> (f64, C::State) {
+        let Minibatch {
+            cell,
+            params,
+            output,
+            batch,
+            mask,
+        } = *self;
+        let n = batch.batch_size();
+        let blocks = row_blocks(n, threads);
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let workers: Vec<_> = blocks
+                .iter()
+                .map(|rows| {
+                    let part = Batch {
+                        x: batch.x.slice(s![rows.clone(), ..]).to_owned(),
+                        y: batch.y.slice(s![rows.clone(), ..]).to_owned(),
+                    };
+                    let mask = mask.map(|m| m.slice_move(s![rows.clone(), ..]));
+                    let zeros = cell.zero_state(rows.len());
+                    let mut state = take_rows(state, zeros, rows);
+                    let rows = rows.clone();
+                    scope.spawn(move || {
+                        // This thread's rows of any masks inside the cell.
+                        let cell = cell.mask_rows(rows);
+                        let mut grads =
+                            (params.zeros_like(), output.zeros_like());
+                        let part = Minibatch {
+                            cell: &cell,
+                            batch: &part,
+                            mask,
+                            ..*self
+                        };
+                        let (loss, d_state0) = part.run(
+                            path,
+                            &mut state,
+                            (&mut grads.0, &mut grads.1),
+                        );
+                        (loss, d_state0, state, grads)
+                    })
                 })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    zero(cell_grads);
-    zero(output_grads);
-    let mut loss = 0.0;
-    let mut d_state0 = cell.zero_state(n);
-    for (rows, (l, mut d0, s, (cg, og))) in blocks.iter().zip(results) {
-        // A block's loss is the mean over its own rows: its share of the
-        // batch's mean is rows / n, and so is the share of its gradients.
-        let weight = rows.len() as f64 / n as f64;
-        loss += weight * l;
-        add_scaled(cell_grads, &cg, weight);
-        add_scaled(output_grads, &og, weight);
-        scale(&mut d0, weight);
-        put_rows(state, &s, rows);
-        put_rows(&mut d_state0, &d0, rows);
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+                })
+                .collect()
+        });
+        zero(cell_grads);
+        zero(output_grads);
+        let mut loss = 0.0;
+        let mut d_state0 = cell.zero_state(n);
+        for (rows, (l, mut d0, s, (cg, og))) in blocks.iter().zip(results) {
+            // A block's loss is the mean over its own rows: its share of the
+            // batch's mean is rows / n, and so is the share of its gradients.
+            let weight = rows.len() as f64 / n as f64;
+            loss += weight * l;
+            add_scaled(cell_grads, &cg, weight);
+            add_scaled(output_grads, &og, weight);
+            scale(&mut d0, weight);
+            put_rows(state, &s, rows);
+            put_rows(&mut d_state0, &d0, rows);
+        }
+        (loss, d_state0)
     }
-    (loss, d_state0)
 }
 // ANCHOR_END: forward_backward_split
 

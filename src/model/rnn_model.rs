@@ -165,26 +165,18 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
         mask: Option<ArrayView2<'_, F>>,
         state: &mut C::State,
     ) -> (f64, C::State) {
+        let minibatch = Minibatch {
+            cell: &self.cell,
+            params: &self.params,
+            output: &self.output,
+            batch,
+            mask,
+        };
         let grads = (&mut self.cell_grads, &mut self.output_grads);
         if self.threads > 1 && batch.batch_size() > 1 {
-            crate::model::parallel::forward_backward_split(
-                &self.cell,
-                &self.params,
-                &self.output,
-                batch,
-                mask,
-                state,
-                grads,
-                (self.threads, self.path),
-            )
+            minibatch.run_split(state, grads, (self.threads, self.path))
         } else {
-            let run = match self.path {
-                CodePath::Teaching => forward_backward,
-                CodePath::Fast => forward_backward_fast,
-            };
-            let (cell, params, output) =
-                (&self.cell, &self.params, &self.output);
-            run(cell, params, output, batch, mask, state, grads)
+            minibatch.run(self.path, state, grads)
         }
     }
 
@@ -218,92 +210,125 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
     }
 }
 
-// ANCHOR: model_forward_backward
-/// Forward over the batch, loss, and backward through time: the whole
-/// minibatch computation of a model made of `cell` (with `params`) and the
-/// output layer. Returns the mean loss and the gradient with respect to
-/// the initial state, and leaves the parameter gradients in `grads`.
-pub fn forward_backward<F: NdFloat, C: Cell<F>>(
-    cell: &C,
-    params: &C::Params,
-    output: &Output<F>,
-    batch: &Batch,
-    mask: Option<ArrayView2<'_, F>>,
-    state: &mut C::State,
-    (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
-) -> (f64, C::State) {
-    let (steps, labels) = time_major(batch);
-    let xs: Vec<Input<F>> = steps.iter().map(|s| Input::Tokens(s)).collect();
-    let (hs, caches) = forward_seq(cell, params, &xs, state);
-    // Dropout: H̃ = H ⊙ M, one mask row per sequence.
-    let hs = match mask {
-        Some(m) => drop_units(hs, m),
-        None => hs,
-    };
-    let logits = output.forward(&hs); // (steps · batch, vocab)
-    let mut d_logits = Array2::zeros(logits.raw_dim());
-    let loss = softmax_cross_entropy(
-        logits.view(),
-        &labels,
-        Some(d_logits.view_mut()),
-    );
-    zero(output_grads);
-    zero(cell_grads);
-    let dhs = output.backward(&hs, &d_logits, output_grads);
-    // ∂L/∂H = ∂L/∂H̃ ⊙ M
-    let dhs = match mask {
-        Some(m) => drop_units(dhs, m),
-        None => dhs,
-    };
-    let (d_state0, _) =
-        backward_seq(cell, params, &xs, &caches, dhs.view(), cell_grads);
-    (loss, d_state0)
+// ANCHOR: minibatch
+/// One minibatch's computation: a model made of `cell` (with `params`) and
+/// the output layer, the batch it reads, and the dropout mask on the
+/// hidden states (`batch × hiddens`, one row per sequence), if any.
+pub struct Minibatch<'a, 'm, F: NdFloat, C: Cell<F>> {
+    pub cell: &'a C,
+    pub params: &'a C::Params,
+    pub output: &'a Output<F>,
+    pub batch: &'a Batch,
+    pub mask: Option<ArrayView2<'m, F>>,
 }
-// ANCHOR_END: model_forward_backward
+// ANCHOR_END: minibatch
 
-// ANCHOR: model_forward_backward_fast
-/// [`forward_backward`] on the fast path: the same arguments and results,
-/// but the cell runs the whole sequence at once
-/// ([`Sequence::seq_forward_backward`]), and the output layer and the loss run
-/// in between, as its `head`.
-pub fn forward_backward_fast<F: NdFloat, C: Sequence<F>>(
-    cell: &C,
-    params: &C::Params,
-    output: &Output<F>,
-    batch: &Batch,
-    mask: Option<ArrayView2<'_, F>>,
-    state: &mut C::State,
-    (cell_grads, output_grads): (&mut C::Params, &mut Output<F>),
-) -> (f64, C::State) {
-    let tokens: Vec<usize> = batch.x.t().iter().copied().collect();
-    let labels: Vec<usize> = batch.y.t().iter().copied().collect();
-    let xs = Seq::new(Input::Tokens(&tokens), batch.batch_size());
-    zero(output_grads);
-    zero(cell_grads);
-    let mut loss = 0.0;
-    let mut head = |hs: ArrayView2<'_, F>| {
-        let hs = match mask {
-            Some(m) => drop_units(hs.to_owned(), m),
-            None => hs.to_owned(),
+/// The gradients of a minibatch: the cell's and the output layer's.
+pub type Grads<'g, F, C> = (&'g mut <C as Cell<F>>::Params, &'g mut Output<F>);
+
+impl<F: NdFloat, C: Cell<F>> Minibatch<'_, '_, F, C> {
+    // ANCHOR: model_forward_backward
+    /// Forward over the batch, loss, and backward through time. Returns
+    /// the mean loss and the gradient with respect to the initial state,
+    /// and leaves the parameter gradients in `grads`.
+    pub fn forward_backward(
+        &self,
+        state: &mut C::State,
+        (cell_grads, output_grads): Grads<'_, F, C>,
+    ) -> (f64, C::State) {
+        let (cell, params, output) = (self.cell, self.params, self.output);
+        let (steps, labels) = time_major(self.batch);
+        let xs: Vec<Input<F>> =
+            steps.iter().map(|s| Input::Tokens(s)).collect();
+        let (hs, caches) = forward_seq(cell, params, &xs, state);
+        // Dropout: H̃ = H ⊙ M, one mask row per sequence.
+        let hs = match self.mask {
+            Some(m) => drop_units(hs, m),
+            None => hs,
         };
-        let logits = output.forward(&hs);
+        let logits = output.forward(&hs); // (steps · batch, vocab)
         let mut d_logits = Array2::zeros(logits.raw_dim());
-        loss = softmax_cross_entropy(
+        let loss = softmax_cross_entropy(
             logits.view(),
             &labels,
             Some(d_logits.view_mut()),
         );
+        zero(output_grads);
+        zero(cell_grads);
         let dhs = output.backward(&hs, &d_logits, output_grads);
-        match mask {
+        // ∂L/∂H = ∂L/∂H̃ ⊙ M
+        let dhs = match self.mask {
             Some(m) => drop_units(dhs, m),
             None => dhs,
-        }
-    };
-    let (d_state0, _) =
-        cell.seq_forward_backward(params, &xs, state, &mut head, cell_grads);
-    (loss, d_state0)
+        };
+        let (d_state0, _) =
+            backward_seq(cell, params, &xs, &caches, dhs.view(), cell_grads);
+        (loss, d_state0)
+    }
+    // ANCHOR_END: model_forward_backward
 }
-// ANCHOR_END: model_forward_backward_fast
+
+impl<F: NdFloat, C: Sequence<F>> Minibatch<'_, '_, F, C> {
+    // ANCHOR: minibatch_run
+    /// [`Minibatch::forward_backward`] or its fast path, as `path` says.
+    pub fn run(
+        &self,
+        path: CodePath,
+        state: &mut C::State,
+        grads: Grads<'_, F, C>,
+    ) -> (f64, C::State) {
+        match path {
+            CodePath::Teaching => self.forward_backward(state, grads),
+            CodePath::Fast => self.forward_backward_fast(state, grads),
+        }
+    }
+    // ANCHOR_END: minibatch_run
+
+    // ANCHOR: model_forward_backward_fast
+    /// [`Minibatch::forward_backward`] on the fast path: the same results,
+    /// but the cell runs the whole sequence at once
+    /// ([`Sequence::seq_forward_backward`]), and the output layer and the
+    /// loss run in between, as its `head`.
+    pub fn forward_backward_fast(
+        &self,
+        state: &mut C::State,
+        (cell_grads, output_grads): Grads<'_, F, C>,
+    ) -> (f64, C::State) {
+        zero(output_grads);
+        zero(cell_grads);
+        let tokens: Vec<usize> = self.batch.x.t().iter().copied().collect();
+        let labels: Vec<usize> = self.batch.y.t().iter().copied().collect();
+        let xs = Seq::new(Input::Tokens(&tokens), self.batch.batch_size());
+        let mut loss = 0.0;
+        let mut head = |hs: ArrayView2<'_, F>| {
+            let hs = match self.mask {
+                Some(m) => drop_units(hs.to_owned(), m),
+                None => hs.to_owned(),
+            };
+            let logits = self.output.forward(&hs);
+            let mut d_logits = Array2::zeros(logits.raw_dim());
+            loss = softmax_cross_entropy(
+                logits.view(),
+                &labels,
+                Some(d_logits.view_mut()),
+            );
+            let dhs = self.output.backward(&hs, &d_logits, output_grads);
+            match self.mask {
+                Some(m) => drop_units(dhs, m),
+                None => dhs,
+            }
+        };
+        let (d_state0, _) = self.cell.seq_forward_backward(
+            self.params,
+            &xs,
+            state,
+            &mut head,
+            cell_grads,
+        );
+        (loss, d_state0)
+    }
+    // ANCHOR_END: model_forward_backward_fast
+}
 
 impl<F: NdFloat, C: Sequence<F>> LanguageModel for RnnModel<F, C> {
     type State = C::State;

@@ -1,22 +1,27 @@
 //! PyTorch's layout of a recurrent layer, which the chapters convert their
 //! parameters to and from (checkpoints, the agreement tests).
 
-use ndarray::{Array1, Array2, ArrayView, Axis, Dimension, NdFloat, Slice};
+use ndarray::{
+    Array, Array1, Array2, ArrayView, Axis, Dimension, NdFloat, RemoveAxis,
+    Slice,
+};
 
 // ANCHOR: fuse_t
 /// PyTorch's fused layout: the per-gate weights `(inputs, hiddens)`,
 /// transposed and stacked into one `(gates · hiddens, inputs)` matrix, in
-/// the order given.
-pub fn fuse_t<F: NdFloat>(ws: &[&Array2<F>]) -> Array2<F> {
+/// the order given. Per-gate biases (vectors, which transposing leaves as
+/// they are) are stacked into one vector the same way.
+pub fn fuse_t<F: NdFloat, D: RemoveAxis>(ws: &[&Array<F, D>]) -> Array<F, D> {
     let ts: Vec<_> = ws.iter().map(|w| w.t()).collect();
     ndarray::concatenate(Axis(0), &ts).expect("gate weights of one shape")
 }
 
 /// The inverse of [`fuse_t`]: the `G` per-gate `(inputs, hiddens)`
-/// weights of a fused `(G · hiddens, inputs)` matrix.
-pub fn split_t<F: NdFloat, const G: usize>(
-    fused: &Array2<F>,
-) -> [Array2<F>; G] {
+/// weights of a fused `(G · hiddens, inputs)` matrix, or the `G` biases of
+/// a fused vector.
+pub fn split_t<F: NdFloat, D: Dimension, const G: usize>(
+    fused: &Array<F, D>,
+) -> [Array<F, D>; G] {
     blocks(fused.view()).map(|w| w.t().to_owned())
 }
 // ANCHOR_END: fuse_t
@@ -35,19 +40,6 @@ pub struct TorchLayer<F> {
     pub bias_ih: Array1<F>,
     /// `(gates · hiddens)`
     pub bias_hh: Array1<F>,
-}
-
-/// Per-gate biases stacked into one vector, in the order given.
-pub fn fuse_bias<F: NdFloat>(bs: &[&Array1<F>]) -> Array1<F> {
-    let views: Vec<_> = bs.iter().map(|b| b.view()).collect();
-    ndarray::concatenate(Axis(0), &views).expect("biases of one length")
-}
-
-/// The inverse of [`fuse_bias`]: `G` per-gate biases.
-pub fn split_bias<F: NdFloat, const G: usize>(
-    fused: &Array1<F>,
-) -> [Array1<F>; G] {
-    blocks(fused.view()).map(|b| b.to_owned())
 }
 
 /// `G` equal blocks of rows (of entries, for a vector).

@@ -23,9 +23,7 @@ pub use dropout::{
     drop_units, drop_weights, dropout_mask, is_recurrent_weight, weight_masks,
 };
 pub use input::{Input, Seq};
-pub use layout::{
-    fuse_bias, fuse_t, split_bias, split_t, TorchLayer, TorchLayout,
-};
+pub use layout::{fuse_t, split_t, TorchLayer, TorchLayout};
 pub use loss::softmax_cross_entropy;
 pub use ops::{normal, sigmoid, tanh};
 pub use output::Output;

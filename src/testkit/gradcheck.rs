@@ -211,6 +211,20 @@ pub fn assert_checks(checks: &[TensorCheck], tol: f64) {
     );
 }
 
+/// Tensors made by `init` from a generator seeded with `seed`, then
+/// [`randomize`]d with `std` by the same generator.
+pub fn random_tensors<T: Tensors<f64>>(
+    seed: u64,
+    std: f64,
+    init: impl FnOnce(&mut rand::rngs::StdRng) -> T,
+) -> T {
+    let mut rng =
+        <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+    let mut t = init(&mut rng);
+    randomize(&mut t, std, &mut rng);
+    t
+}
+
 /// Fills every tensor with draws from N(0, std²): weights large enough for
 /// the gates to leave their linear region, so that a check exercises every
 /// nonlinearity (d2l's 0.01 would keep them all near 0.5).

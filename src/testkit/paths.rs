@@ -216,9 +216,20 @@ pub fn check_paths<F: NdFloat, C: Sequence<F>>(
 }
 
 /// [`check_paths`] on token inputs and on dense ones, for a cell made by
-/// `cell` at `sizes`; `results` is how many quantities a token input
-/// gives (a dense one adds the input's gradient).
-pub fn check_cell<F: NdFloat, C: Sequence<F>>(
+/// `cell`: in f64 at [`SMALL`] sizes, to [`Tolerance::F64`], and in f32,
+/// the path that trains, at [`F32_SIZES`], to [`Tolerance::F32`].
+/// `results` is how many quantities a token input gives (a dense one adds
+/// the input's gradient).
+pub fn check_cell<C: Sequence<f64> + Sequence<f32>>(
+    cell: impl Fn(Sizes) -> C,
+    seed: u64,
+    results: usize,
+) {
+    check_cell_in::<f64, C>(&cell, SMALL, seed, Tolerance::F64, results);
+    check_cell_in::<f32, C>(&cell, F32_SIZES, seed, Tolerance::F32, results);
+}
+
+fn check_cell_in<F: NdFloat, C: Sequence<F>>(
     cell: impl Fn(Sizes) -> C,
     sizes: Sizes,
     seed: u64,

@@ -1,14 +1,13 @@
 //! The concise deep models: tch's `nn::gru` and `nn::lstm` with
-//! `num_layers: L`, through the GRU and LSTM chapters' builders, and their
+//! `num_layers: L`, as the GRU and LSTM chapters' concise models, and their
 //! weights layer by layer in our layout.
 
 use anyhow::Result;
-use ch_gru::concise::concise_gru;
 use ch_gru::scratch::GruParams;
-use ch_lstm::concise::concise_lstm;
 use ch_lstm::scratch::LstmParams;
 use d2l::cli::{self, Layers, Prepared, TrainArgs};
 use std::collections::BTreeMap;
+use tch::nn;
 
 /// Which tch layer to stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,27 +35,13 @@ pub fn train_cli(
         CellKind::Gru => {
             meta.insert("cell".into(), "gru".into());
             meta.insert("variant".into(), "reset-after".into());
-            let title = "deep GRU on tch";
-            cli::train_concise::<_, GruParams<f64>>(
-                concise_gru,
-                stack,
-                args,
-                run,
-                title,
-                meta,
-            )
+            let train = cli::train_concise::<nn::GRU, GruParams<f64>>;
+            train(stack, args, run, "deep GRU on tch", meta)
         }
         CellKind::Lstm => {
             meta.insert("cell".into(), "lstm".into());
-            let title = "deep LSTM on tch";
-            cli::train_concise::<_, LstmParams<f64>>(
-                concise_lstm,
-                stack,
-                args,
-                run,
-                title,
-                meta,
-            )
+            let train = cli::train_concise::<nn::LSTM, LstmParams<f64>>;
+            train(stack, args, run, "deep LSTM on tch", meta)
         }
     }
 }

@@ -8,7 +8,7 @@ use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use clap::{Args, ValueEnum};
 use d2l::cli::TrainArgs;
-use d2l::cli::{self, positive_usize, Chapter, Impl, Shape};
+use d2l::cli::{self, positive_usize, Chapter, Shape};
 use std::collections::BTreeMap;
 
 const CHAPTER: Chapter = Chapter {
@@ -16,10 +16,11 @@ const CHAPTER: Chapter = Chapter {
     about: "Train a deep (stacked) GRU or LSTM character-level language \
             model on The Time Machine, or continue a text with a trained \
             one.",
-    after_help: "With no subcommand, `train` runs. The defaults are \
-                 d2l-zh's deep model: 2 LSTM layers of 256 units, lr 2, 500 \
-                 epochs, batch 32 × 35 steps, the first 10,000 characters.",
+    settings: "d2l-zh's deep model: 2 LSTM layers of 256 units, lr 2, \
+               500 epochs, batch 32 × 35 steps, the first 10,000 \
+               characters",
     defaults: &[("lr", "2")],
+    concise: cfg!(feature = "torch"),
 };
 
 #[derive(Args, Clone)]
@@ -85,13 +86,11 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
              --cell gru, or leave --variant out"
         );
     }
-    if common.implementation == Impl::Concise {
-        #[cfg(not(feature = "torch"))]
-        return Err(cli::concise_unavailable(CHAPTER.name));
-        #[cfg(feature = "torch")]
-        return train_concise(args);
+    let run = common.prepare(&CHAPTER, args.shape())?;
+    #[cfg(feature = "torch")]
+    if common.implementation == cli::Impl::Concise {
+        return train_concise(args, run);
     }
-    let run = common.prepare(CHAPTER.name, args.shape())?;
     let (v, h) = (run.splits.vocab.len(), common.num_hiddens);
     let layers = args.layers;
     let mut meta = BTreeMap::from([
@@ -135,11 +134,10 @@ fn generate(args: &cli::GenerateArgs) -> Result<()> {
 }
 
 #[cfg(feature = "torch")]
-fn train_concise(args: &DeepTrainArgs) -> Result<()> {
+fn train_concise(args: &DeepTrainArgs, run: cli::Prepared) -> Result<()> {
     let cell = match args.cell {
         CellArg::Gru => ch_deep_rnn::concise::CellKind::Gru,
         CellArg::Lstm => ch_deep_rnn::concise::CellKind::Lstm,
     };
-    let run = args.common.prepare(CHAPTER.name, args.shape())?;
     ch_deep_rnn::concise::train_cli(&args.common, cell, args.layers, run)
 }

@@ -14,20 +14,14 @@ use d2l::rnn::Cell;
 use d2l::testkit::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch, Record,
 };
-use d2l::testkit::agreement::{report, AGREEMENT_TOL};
+use d2l::testkit::agreement::{fixture_path, report, AGREEMENT_TOL};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use std::path::PathBuf;
 
 const VOCAB: usize = 6;
 const HIDDENS: usize = 4;
 const BATCH: usize = 3;
 const STEPS: usize = 5;
-
-fn fixture_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/agreement.json")
-}
 
 fn batch() -> Batch {
     fixture_batch(BATCH, STEPS, VOCAB)
@@ -73,7 +67,7 @@ const KEYS: [&str; 4] = ["gru_2", "gru_3", "lstm_2", "lstm_3"];
 
 #[test]
 fn stacks_match_recorded_multi_layer_tch() {
-    let fixtures = read_fixture(&fixture_path());
+    let fixtures = read_fixture(&fixture_path(env!("CARGO_MANIFEST_DIR")));
     for key in KEYS {
         let worst =
             compare(&scratch_record(key), &fixtures[key], AGREEMENT_TOL)
@@ -88,17 +82,17 @@ fn stacks_match_recorded_multi_layer_tch() {
 #[cfg(feature = "torch")]
 mod live {
     use super::*;
-    use ch_gru::concise::{concise_gru, ConciseGru};
     use ch_gru::scratch::GruParams;
-    use ch_lstm::concise::{concise_lstm, ConciseLstm};
     use ch_lstm::scratch::LstmParams;
-    use d2l::concise::Read;
-    use d2l::testkit::agreement::torch::{flat, record, Reader};
-    use d2l::testkit::agreement::{check_fixture, flat_named};
+    use d2l::cli::Layers;
+    use d2l::testkit::agreement::torch::{
+        concise_copy, flat, our_grads, record, Reader,
+    };
+    use d2l::testkit::agreement::{agree, check_fixture};
     use ndarray::Array2;
     use std::collections::BTreeMap;
     use tch::nn::{GRUState, LSTMState};
-    use tch::{Device, Kind, Tensor};
+    use tch::Tensor;
 
     fn tensor(a: &Array2<f64>) -> Tensor {
         Tensor::try_from(a.clone()).unwrap()
@@ -110,19 +104,12 @@ mod live {
             .collect()
     }
 
-    fn gru_model<const L: usize>() -> ConciseGru {
-        let (m, _) = gru(L);
-        let mut c = concise_gru(VOCAB, HIDDENS, L, Device::Cpu, Kind::Double);
-        for (l, p) in m.params.iter().enumerate() {
-            c.set_layer(l, p);
-        }
-        c.set_output(&m.output);
-        c
-    }
-
     fn gru_reader<const L: usize>() -> Reader<tch::nn::GRU> {
         Reader {
-            model: gru_model::<L>,
+            model: || {
+                let (m, _) = gru(L);
+                concise_copy(&m.params, &m.output)
+            },
             state: |t| GRUState(Tensor::stack(t, 0)),
             leaves: || {
                 let (_, s) = gru(L);
@@ -131,33 +118,19 @@ mod live {
                     .collect()
             },
             final_state: |s| per_layer(&s.0, "h"),
-            grads: |m| {
-                let p: Vec<_> = (0..L)
-                    .map(|l| m.layer::<GruParams<f64>>(l, Read::Grad))
-                    .collect();
-                let mut g = flat_named("cell.", &p);
-                g.extend(flat_named("output.", &m.output(Read::Grad)));
-                g
-            },
+            grads: |m| our_grads::<GruParams<f64>, _>(m, Layers::Stack(L)),
             masks: (0..L)
                 .map(|l| (format!("rnn.bias_hh_l{l}"), 0, 2 * HIDDENS as i64))
                 .collect(),
         }
     }
 
-    fn lstm_model<const L: usize>() -> ConciseLstm {
-        let (m, _) = lstm(L);
-        let mut c = concise_lstm(VOCAB, HIDDENS, L, Device::Cpu, Kind::Double);
-        for (l, p) in m.params.iter().enumerate() {
-            c.set_layer(l, p);
-        }
-        c.set_output(&m.output);
-        c
-    }
-
     fn lstm_reader<const L: usize>() -> Reader<tch::nn::LSTM> {
         Reader {
-            model: lstm_model::<L>,
+            model: || {
+                let (m, _) = lstm(L);
+                concise_copy(&m.params, &m.output)
+            },
             // Leaves alternate h, c per layer; tch wants (layers, batch, h).
             state: |t| {
                 let h: Vec<&Tensor> = t.iter().step_by(2).collect();
@@ -178,14 +151,7 @@ mod live {
                 m.extend(per_layer(&s.c(), "c"));
                 m
             },
-            grads: |m| {
-                let p: Vec<_> = (0..L)
-                    .map(|l| m.layer::<LstmParams<f64>>(l, Read::Grad))
-                    .collect();
-                let mut g = flat_named("cell.", &p);
-                g.extend(flat_named("output.", &m.output(Read::Grad)));
-                g
-            },
+            grads: |m| our_grads::<LstmParams<f64>, _>(m, Layers::Stack(L)),
             masks: (0..L)
                 .map(|l| (format!("rnn.bias_hh_l{l}"), 0, 4 * HIDDENS as i64))
                 .collect(),
@@ -205,10 +171,7 @@ mod live {
     #[test]
     fn stacks_match_multi_layer_tch() {
         for key in KEYS {
-            let worst =
-                compare(&scratch_record(key), &live_record(key), AGREEMENT_TOL)
-                    .unwrap_or_else(|e| panic!("{key}: {e}"));
-            println!("{key}: max abs difference {worst:.1e}");
+            agree(key, &scratch_record(key), &live_record(key));
         }
     }
 
@@ -218,6 +181,6 @@ mod live {
             .iter()
             .map(|k| (k.to_string(), live_record(k)))
             .collect();
-        check_fixture(&fixture_path(), &live);
+        check_fixture(&fixture_path(env!("CARGO_MANIFEST_DIR")), &live);
     }
 }

@@ -8,25 +8,12 @@ use anyhow::Result;
 use d2l::cli::{self, Layers, Prepared, TrainArgs};
 use d2l::concise::ConciseRnn;
 use std::collections::BTreeMap;
-use tch::{nn, Device, Kind};
-
-/// One-hot → `nn::gru` → linear.
-pub type ConciseGru = ConciseRnn<nn::GRU>;
+use tch::nn;
 
 // ANCHOR: concise_gru
-/// The concise GRU with `num_layers` layers, initialised as PyTorch does.
-pub fn concise_gru(
-    vocab_size: usize,
-    num_hiddens: usize,
-    num_layers: usize,
-    device: Device,
-    kind: Kind,
-) -> ConciseGru {
-    let build = |path: &nn::Path, inputs, hiddens, config| {
-        nn::gru(path, inputs, hiddens, config)
-    };
-    ConciseRnn::new(build, vocab_size, num_hiddens, num_layers, device, kind)
-}
+/// One-hot → `nn::gru` → linear: `ConciseGru::new(vocab_size, num_hiddens,
+/// num_layers, device, kind)`, initialised as PyTorch does.
+pub type ConciseGru = ConciseRnn<nn::GRU>;
 // ANCHOR_END: concise_gru
 
 /// `ch_gru --impl concise`: trains the concise model and saves it in our
@@ -36,14 +23,6 @@ pub fn train_cli(args: &TrainArgs, run: Prepared) -> Result<()> {
         ("model".to_string(), "gru".to_string()),
         ("variant".to_string(), "reset-after".to_string()),
     ]);
-    let title = "GRU on tch (nn::gru)";
-    let build = concise_gru;
-    cli::train_concise::<_, GruParams<f64>>(
-        build,
-        Layers::One,
-        args,
-        run,
-        title,
-        meta,
-    )
+    let train = cli::train_concise::<nn::GRU, GruParams<f64>>;
+    train(Layers::One, args, run, "GRU on tch (nn::gru)", meta)
 }

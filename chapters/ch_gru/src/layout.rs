@@ -19,7 +19,7 @@
 
 use crate::scratch::GruParams;
 use d2l::rnn::TorchLayout;
-use d2l::rnn::{fuse_bias, fuse_t, split_bias, split_t, TorchLayer};
+use d2l::rnn::{fuse_t, split_t, TorchLayer};
 use ndarray::{Array1, NdFloat};
 
 // ANCHOR: to_torch
@@ -31,8 +31,8 @@ impl<F: NdFloat> TorchLayout<F> for GruParams<F> {
         TorchLayer {
             weight_ih: fuse_t(&[&self.w_xr, &self.w_xz, &self.w_xh]),
             weight_hh: fuse_t(&[&self.w_hr, &self.w_hz, &self.w_hh]),
-            bias_ih: fuse_bias(&[&self.b_r, &self.b_z, &self.b_h]),
-            bias_hh: fuse_bias(&[&zero, &zero, &self.b_hh]),
+            bias_ih: fuse_t(&[&self.b_r, &self.b_z, &self.b_h]),
+            bias_hh: fuse_t(&[&zero, &zero, &self.b_hh]),
         }
     }
 
@@ -41,8 +41,8 @@ impl<F: NdFloat> TorchLayout<F> for GruParams<F> {
     fn from_torch(t: &TorchLayer<F>) -> Self {
         let [w_xr, w_xz, w_xh] = split_t(&t.weight_ih);
         let [w_hr, w_hz, w_hh] = split_t(&t.weight_hh);
-        let [b_ir, b_iz, b_in] = split_bias(&t.bias_ih);
-        let [b_hr, b_hz, b_hn] = split_bias(&t.bias_hh);
+        let [b_ir, b_iz, b_in] = split_t(&t.bias_ih);
+        let [b_hr, b_hz, b_hn] = split_t(&t.bias_hh);
         GruParams {
             w_xz,
             w_hz,
@@ -61,7 +61,7 @@ impl<F: NdFloat> TorchLayout<F> for GruParams<F> {
     /// loss has the same gradient with respect to all three; so with b_z.
     fn grads_from_torch(g: &TorchLayer<F>) -> Self {
         let mut p = Self::from_torch(g);
-        let [b_ir, b_iz, _] = split_bias(&g.bias_ih);
+        let [b_ir, b_iz, _] = split_t(&g.bias_ih);
         p.b_r = b_ir;
         p.b_z = b_iz;
         p

@@ -5,24 +5,17 @@ use anyhow::Result;
 use ch_gru::args::{checkpoint_variant, variant_name};
 use ch_gru::scratch::{Gru, Variant};
 use clap::Args;
-use d2l::cli::{self, Chapter, GenerateArgs, Impl, Shape, TrainArgs};
+use d2l::cli::{self, Chapter, GenerateArgs, Shape, TrainArgs};
 use std::collections::BTreeMap;
 
-const CHAPTER: Chapter = Chapter {
-    name: "ch_gru",
-    about: "Train a GRU character-level language model on The Time Machine, \
-            or continue a text with a trained one.",
-    after_help: "With no subcommand, `train` runs: `ch_gru --epochs 5` \
-                 trains for five epochs with d2l's other settings (hidden \
-                 256, lr 1, batch 32 × 35 steps, the first 10,000 \
-                 characters).",
-    defaults: &[],
-};
+const CHAPTER: Chapter = Chapter::d2l(
+    "ch_gru",
+    "Train a GRU character-level language model on The Time Machine, \
+     or continue a text with a trained one.",
+    cfg!(feature = "torch"),
+);
 /// One layer of three gate blocks (update, reset, candidate).
-const SHAPE: Shape = Shape {
-    layers: 1,
-    gates: 3,
-};
+const SHAPE: Shape = Shape::one_layer(3);
 
 #[derive(Args, Clone)]
 struct GruTrainArgs {
@@ -47,16 +40,11 @@ fn generate(args: &GenerateArgs) -> Result<()> {
 
 fn train(args: &GruTrainArgs) -> Result<()> {
     let common = &args.common;
-    if common.implementation == Impl::Concise {
-        #[cfg(not(feature = "torch"))]
-        return Err(cli::concise_unavailable(CHAPTER.name));
-        #[cfg(feature = "torch")]
-        return ch_gru::concise::train_cli(
-            common,
-            common.prepare(CHAPTER.name, SHAPE)?,
-        );
+    let run = common.prepare(&CHAPTER, SHAPE)?;
+    #[cfg(feature = "torch")]
+    if common.implementation == cli::Impl::Concise {
+        return ch_gru::concise::train_cli(common, run);
     }
-    let run = common.prepare(CHAPTER.name, SHAPE)?;
     let variant = args.variant;
     let cell = Gru::new(run.splits.vocab.len(), common.num_hiddens, variant);
     let meta = BTreeMap::from([

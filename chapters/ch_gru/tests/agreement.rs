@@ -16,21 +16,15 @@ use d2l::model::RnnModel;
 use d2l::testkit::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch,
 };
-use d2l::testkit::agreement::{report, AGREEMENT_TOL};
+use d2l::testkit::agreement::{fixture_path, report, AGREEMENT_TOL};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use std::path::PathBuf;
 
 const VOCAB: usize = 6;
 const HIDDENS: usize = 4;
 const BATCH: usize = 3;
 const STEPS: usize = 7;
-
-fn fixture_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/agreement.json")
-}
 
 fn key(variant: Variant) -> &'static str {
     match variant {
@@ -58,7 +52,7 @@ fn check_against_fixture(variant: Variant) {
     let (model, state0) = scratch(variant);
     let batch = fixture_batch(BATCH, STEPS, VOCAB);
     let ours = record_scratch(&model, &batch, &state0);
-    let fixtures = read_fixture(&fixture_path());
+    let fixtures = read_fixture(&fixture_path(env!("CARGO_MANIFEST_DIR")));
     let theirs = &fixtures[key(variant)];
     let worst = compare(&ours, theirs, AGREEMENT_TOL)
         .unwrap_or_else(|e| panic!("{}: {e}", key(variant)));
@@ -84,15 +78,16 @@ fn reset_before_matches_recorded_tch_ops() {
 #[cfg(feature = "torch")]
 mod live {
     use super::*;
-    use ch_gru::concise::{concise_gru, ConciseGru};
+    use ch_gru::concise::ConciseGru;
     use ch_gru::scratch::GruParams;
-    use d2l::concise::{cross_entropy, grad, Read};
+    use d2l::cli::Layers;
+    use d2l::concise::{cross_entropy, grad};
     use d2l::data::Batch;
     use d2l::rnn::Tensors;
-    use d2l::testkit::agreement::torch::{flat, record, Reader};
-    use d2l::testkit::agreement::{
-        check_fixture, flat_named, sgd_losses, Record,
+    use d2l::testkit::agreement::torch::{
+        concise_copy, flat, our_grads, record, Reader,
     };
+    use d2l::testkit::agreement::{agree, check_fixture, sgd_losses, Record};
     use d2l::LanguageModel;
     use std::collections::BTreeMap;
     use tch::nn::GRUState;
@@ -104,10 +99,7 @@ mod live {
 
     fn concise() -> ConciseGru {
         let (model, _) = scratch(Variant::ResetAfter);
-        let mut c = concise_gru(VOCAB, HIDDENS, 1, Device::Cpu, Kind::Double);
-        c.set_layer(0, &model.params);
-        c.set_output(&model.output);
-        c
+        concise_copy(&[model.params], &model.output)
     }
 
     /// `nn::gru` on the fixture batch.
@@ -122,14 +114,7 @@ mod live {
             final_state: |s: &GRUState| {
                 BTreeMap::from([("h".to_string(), flat(&s.0))])
             },
-            grads: |m: &ConciseGru| {
-                let mut g = flat_named(
-                    "cell.",
-                    &m.layer::<GruParams<f64>>(0, Read::Grad),
-                );
-                g.extend(flat_named("output.", &m.output(Read::Grad)));
-                g
-            },
+            grads: |m| our_grads::<GruParams<f64>, _>(m, Layers::One),
             // PyTorch's r and z biases come in pairs; see `SingleBiases`.
             masks: vec![("rnn.bias_hh_l0".to_string(), 0, 2 * HIDDENS as i64)],
         };
@@ -288,24 +273,14 @@ mod live {
 
     #[test]
     fn nn_gru_matches_scratch_reset_after() {
-        let worst = compare(
-            &scratch_record(Variant::ResetAfter),
-            &record_nn_gru(),
-            AGREEMENT_TOL,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        println!("reset-after vs nn::gru: max abs difference {worst:.1e}");
+        let ours = scratch_record(Variant::ResetAfter);
+        agree("reset-after vs nn::gru", &ours, &record_nn_gru());
     }
 
     #[test]
     fn tch_ops_match_scratch_reset_before() {
-        let worst = compare(
-            &scratch_record(Variant::ResetBefore),
-            &record_tch_ops(),
-            AGREEMENT_TOL,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        println!("reset-before vs tch ops: max abs difference {worst:.1e}");
+        let ours = scratch_record(Variant::ResetBefore);
+        agree("reset-before vs tch ops", &ours, &record_tch_ops());
     }
 
     #[test]
@@ -314,6 +289,6 @@ mod live {
             (key(Variant::ResetAfter).to_string(), record_nn_gru()),
             (key(Variant::ResetBefore).to_string(), record_tch_ops()),
         ]);
-        check_fixture(&fixture_path(), &live);
+        check_fixture(&fixture_path(env!("CARGO_MANIFEST_DIR")), &live);
     }
 }

@@ -3,7 +3,8 @@
 use ch_gru::scratch::{gru_step, GruParams, Variant};
 use d2l::rnn::Input;
 use d2l::rnn::TorchLayout;
-use d2l::testkit::gradcheck::randomize;
+use d2l::testkit::agreement::assert_torch_layout;
+use d2l::testkit::gradcheck::random_tensors;
 use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -12,10 +13,7 @@ const VOCAB: usize = 5;
 const HIDDENS: usize = 6;
 
 fn params(std: f64, seed: u64) -> GruParams<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut p = GruParams::new(VOCAB, HIDDENS, &mut rng);
-    randomize(&mut p, std, &mut rng);
-    p
+    random_tensors(seed, std, |rng| GruParams::new(VOCAB, HIDDENS, rng))
 }
 
 fn state(seed: u64) -> Array2<f64> {
@@ -99,20 +97,11 @@ fn one_hot_times_w_is_the_row_lookup() {
 }
 
 #[test]
-fn torch_layout_round_trips_and_has_pytorch_shapes() {
+fn torch_layout_round_trips_in_r_z_n_order() {
     let p = params(0.5, 11);
-    let t = p.to_torch();
-    assert_eq!(t.weight_ih.dim(), (3 * HIDDENS, VOCAB));
-    assert_eq!(t.weight_hh.dim(), (3 * HIDDENS, HIDDENS));
-    assert_eq!(
-        (t.bias_ih.len(), t.bias_hh.len()),
-        (3 * HIDDENS, 3 * HIDDENS)
-    );
-    // Row k of the r block is column k of W_xr.
-    assert_eq!(t.weight_ih.row(2), p.w_xr.column(2));
-    assert_eq!(t.weight_ih.row(HIDDENS + 1), p.w_xz.column(1));
-    assert_eq!(t.weight_hh.row(2 * HIDDENS), p.w_hh.column(0));
-    assert_eq!(GruParams::from_torch(&t), p);
+    // PyTorch's blocks are r, z and n (our H̃).
+    let ih = [&p.w_xr, &p.w_xz, &p.w_xh];
+    assert_torch_layout(&p, &ih, &[&p.w_hr, &p.w_hz, &p.w_hh]);
 }
 
 #[test]

@@ -14,7 +14,7 @@
 
 use crate::scratch::LstmParams;
 use d2l::rnn::TorchLayout;
-use d2l::rnn::{fuse_bias, fuse_t, split_bias, split_t, TorchLayer};
+use d2l::rnn::{fuse_t, split_t, TorchLayer};
 use ndarray::{Array1, NdFloat};
 
 // ANCHOR: to_torch
@@ -26,7 +26,7 @@ impl<F: NdFloat> TorchLayout<F> for LstmParams<F> {
         TorchLayer {
             weight_ih: fuse_t(&[&p.w_xi, &p.w_xf, &p.w_xc, &p.w_xo]),
             weight_hh: fuse_t(&[&p.w_hi, &p.w_hf, &p.w_hc, &p.w_ho]),
-            bias_ih: fuse_bias(&[&p.b_i, &p.b_f, &p.b_c, &p.b_o]),
+            bias_ih: fuse_t(&[&p.b_i, &p.b_f, &p.b_c, &p.b_o]),
             bias_hh: Array1::zeros(4 * p.b_i.len()),
         }
     }
@@ -36,7 +36,7 @@ impl<F: NdFloat> TorchLayout<F> for LstmParams<F> {
     fn from_torch(t: &TorchLayer<F>) -> Self {
         let [w_xi, w_xf, w_xc, w_xo] = split_t(&t.weight_ih);
         let [w_hi, w_hf, w_hc, w_ho] = split_t(&t.weight_hh);
-        let [b_i, b_f, b_c, b_o] = split_bias(&(&t.bias_ih + &t.bias_hh));
+        let [b_i, b_f, b_c, b_o] = split_t(&(&t.bias_ih + &t.bias_hh));
         LstmParams {
             w_xi,
             w_hi,

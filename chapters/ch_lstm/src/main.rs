@@ -3,24 +3,17 @@
 
 use anyhow::Result;
 use ch_lstm::scratch::Lstm;
-use d2l::cli::{self, Chapter, GenerateArgs, Impl, Shape, TrainArgs};
+use d2l::cli::{self, Chapter, GenerateArgs, Shape, TrainArgs};
 use std::collections::BTreeMap;
 
-const CHAPTER: Chapter = Chapter {
-    name: "ch_lstm",
-    about: "Train an LSTM character-level language model on The Time \
-            Machine, or continue a text with a trained one.",
-    after_help: "With no subcommand, `train` runs: `ch_lstm --epochs 5` \
-                 trains for five epochs with d2l's other settings (hidden \
-                 256, lr 1, batch 32 × 35 steps, the first 10,000 \
-                 characters).",
-    defaults: &[],
-};
+const CHAPTER: Chapter = Chapter::d2l(
+    "ch_lstm",
+    "Train an LSTM character-level language model on The Time \
+     Machine, or continue a text with a trained one.",
+    cfg!(feature = "torch"),
+);
 /// One layer of four gate blocks (input, forget, output, candidate).
-const SHAPE: Shape = Shape {
-    layers: 1,
-    gates: 4,
-};
+const SHAPE: Shape = Shape::one_layer(4);
 
 fn main() {
     CHAPTER.main(train, generate);
@@ -33,16 +26,11 @@ fn generate(args: &GenerateArgs) -> Result<()> {
 }
 
 fn train(args: &TrainArgs) -> Result<()> {
-    if args.implementation == Impl::Concise {
-        #[cfg(not(feature = "torch"))]
-        return Err(cli::concise_unavailable(CHAPTER.name));
-        #[cfg(feature = "torch")]
-        return ch_lstm::concise::train_cli(
-            args,
-            args.prepare(CHAPTER.name, SHAPE)?,
-        );
+    let run = args.prepare(&CHAPTER, SHAPE)?;
+    #[cfg(feature = "torch")]
+    if args.implementation == cli::Impl::Concise {
+        return ch_lstm::concise::train_cli(args, run);
     }
-    let run = args.prepare(CHAPTER.name, SHAPE)?;
     let cell = Lstm::new(run.splits.vocab.len(), args.num_hiddens);
     let meta = BTreeMap::from([("model".to_string(), "lstm".to_string())]);
     cli::train_scratch(cell, args, run, "LSTM from scratch", meta)

@@ -10,22 +10,16 @@ use d2l::model::RnnModel;
 use d2l::testkit::agreement::{
     compare, deterministic, fixture_batch, read_fixture, record_scratch,
 };
-use d2l::testkit::agreement::{report, AGREEMENT_TOL};
+use d2l::testkit::agreement::{fixture_path, report, AGREEMENT_TOL};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use std::path::PathBuf;
 
 const VOCAB: usize = 6;
 const HIDDENS: usize = 4;
 const BATCH: usize = 3;
 const STEPS: usize = 7;
 const KEY: &str = "lstm";
-
-fn fixture_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/agreement.json")
-}
 
 /// Weights, output layer and initial state from
 /// `d2l::testkit::agreement::deterministic`.
@@ -48,7 +42,7 @@ fn scratch_matches_recorded_nn_lstm() {
     let (model, state0) = scratch();
     let batch = fixture_batch(BATCH, STEPS, VOCAB);
     let ours = record_scratch(&model, &batch, &state0);
-    let fixtures = read_fixture(&fixture_path());
+    let fixtures = read_fixture(&fixture_path(env!("CARGO_MANIFEST_DIR")));
     let worst = compare(&ours, &fixtures[KEY], AGREEMENT_TOL)
         .unwrap_or_else(|e| panic!("{e}"));
     report("LSTM", "nn::lstm", worst);
@@ -57,21 +51,20 @@ fn scratch_matches_recorded_nn_lstm() {
 #[cfg(feature = "torch")]
 mod live {
     use super::*;
-    use ch_lstm::concise::{concise_lstm, ConciseLstm};
+    use ch_lstm::concise::ConciseLstm;
     use ch_lstm::scratch::LstmParams;
-    use d2l::concise::Read;
-    use d2l::testkit::agreement::torch::{flat, record, Reader};
-    use d2l::testkit::agreement::{check_fixture, flat_named, Record};
+    use d2l::cli::Layers;
+    use d2l::testkit::agreement::torch::{
+        concise_copy, flat, our_grads, record, Reader,
+    };
+    use d2l::testkit::agreement::{agree, check_fixture, Record};
     use std::collections::BTreeMap;
     use tch::nn::LSTMState;
-    use tch::{Device, Kind, Tensor};
+    use tch::Tensor;
 
     fn model() -> ConciseLstm {
         let (m, _) = scratch();
-        let mut c = concise_lstm(VOCAB, HIDDENS, 1, Device::Cpu, Kind::Double);
-        c.set_layer(0, &m.params);
-        c.set_output(&m.output);
-        c
+        concise_copy(&[m.params], &m.output)
     }
 
     fn record_nn_lstm() -> Record {
@@ -91,14 +84,7 @@ mod live {
                     ("c".to_string(), flat(&s.c())),
                 ])
             },
-            grads: |m: &ConciseLstm| {
-                let mut g = flat_named(
-                    "cell.",
-                    &m.layer::<LstmParams<f64>>(0, Read::Grad),
-                );
-                g.extend(flat_named("output.", &m.output(Read::Grad)));
-                g
-            },
+            grads: |m| our_grads::<LstmParams<f64>, _>(m, Layers::One),
             // Every LSTM bias comes in a pair; see `SingleBiases`.
             masks: vec![("rnn.bias_hh_l0".to_string(), 0, 4 * HIDDENS as i64)],
         };
@@ -110,14 +96,12 @@ mod live {
         let (m, state0) = scratch();
         let ours =
             record_scratch(&m, &fixture_batch(BATCH, STEPS, VOCAB), &state0);
-        let worst = compare(&ours, &record_nn_lstm(), AGREEMENT_TOL)
-            .unwrap_or_else(|e| panic!("{e}"));
-        println!("scratch LSTM vs nn::lstm: max abs difference {worst:.1e}");
+        agree("scratch LSTM vs nn::lstm", &ours, &record_nn_lstm());
     }
 
     #[test]
     fn committed_fixture_is_fresh() {
         let live = BTreeMap::from([(KEY.to_string(), record_nn_lstm())]);
-        check_fixture(&fixture_path(), &live);
+        check_fixture(&fixture_path(env!("CARGO_MANIFEST_DIR")), &live);
     }
 }

@@ -3,7 +3,8 @@
 use ch_lstm::scratch::{lstm_step, LstmParams, LstmState};
 use d2l::rnn::Input;
 use d2l::rnn::TorchLayout;
-use d2l::testkit::gradcheck::randomize;
+use d2l::testkit::agreement::assert_torch_layout;
+use d2l::testkit::gradcheck::random_tensors;
 use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -13,10 +14,7 @@ const HIDDENS: usize = 6;
 const TOKENS: [usize; 3] = [0, 3, 4];
 
 fn params(std: f64, seed: u64) -> LstmParams<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut p = LstmParams::new(VOCAB, HIDDENS, &mut rng);
-    randomize(&mut p, std, &mut rng);
-    p
+    random_tensors(seed, std, |rng| LstmParams::new(VOCAB, HIDDENS, rng))
 }
 
 fn state(seed: u64) -> LstmState<f64> {
@@ -71,15 +69,9 @@ fn hidden_state_stays_strictly_between_minus_one_and_one() {
 #[test]
 fn torch_layout_round_trips_in_i_f_g_o_order() {
     let p = params(0.5, 7);
-    let t = p.to_torch();
-    assert_eq!(t.weight_ih.dim(), (4 * HIDDENS, VOCAB));
-    assert_eq!(t.weight_hh.dim(), (4 * HIDDENS, HIDDENS));
-    // Blocks i, f, g (our C̃), o; row k of a block is column k of ours.
-    assert_eq!(t.weight_ih.row(1), p.w_xi.column(1));
-    assert_eq!(t.weight_ih.row(HIDDENS), p.w_xf.column(0));
-    assert_eq!(t.weight_ih.row(2 * HIDDENS + 2), p.w_xc.column(2));
-    assert_eq!(t.weight_hh.row(3 * HIDDENS + 5), p.w_ho.column(5));
-    assert_eq!(LstmParams::from_torch(&t), p);
+    // PyTorch's blocks are i, f, g (our C̃) and o.
+    let ih = [&p.w_xi, &p.w_xf, &p.w_xc, &p.w_xo];
+    assert_torch_layout(&p, &ih, &[&p.w_hi, &p.w_hf, &p.w_hc, &p.w_ho]);
 }
 
 #[test]

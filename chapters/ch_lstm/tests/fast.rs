@@ -6,21 +6,12 @@
 //! from f32's ε (`d2l::testkit::paths::Tolerance`).
 
 use ch_lstm::scratch::Lstm;
-use d2l::testkit::paths::{check_cell, Sizes, Tolerance, F32_SIZES, SMALL};
+use d2l::testkit::paths::{check_cell, Sizes};
 
 /// hs twice, final H and C twice, d_state0 H and C, and 12 gradients.
 const RESULTS: usize = 20;
 
-fn lstm(s: Sizes) -> Lstm {
-    Lstm::new(s.inputs, s.hiddens)
-}
-
 #[test]
-fn fast_path_matches_the_teaching_loops_in_f64() {
-    check_cell::<f64, _>(lstm, SMALL, 11, Tolerance::F64, RESULTS);
-}
-
-#[test]
-fn fast_path_matches_the_teaching_loops_in_f32() {
-    check_cell::<f32, _>(lstm, F32_SIZES, 11, Tolerance::F32, RESULTS);
+fn fast_path_matches_the_teaching_loops_in_f64_and_f32() {
+    check_cell(|s: Sizes| Lstm::new(s.inputs, s.hiddens), 11, RESULTS);
 }

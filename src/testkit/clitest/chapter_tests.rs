@@ -9,57 +9,38 @@
 #[macro_export]
 macro_rules! chapter_cli_tests {
     ($bin:expr, $second_run:expr, $model:expr) => {
+        /// Runs `test` on the chapter's binary in a fresh folder.
+        fn check(test: impl FnOnce(&str, &std::path::Path)) {
+            $crate::testkit::clitest::in_temp_dir($bin, test)
+        }
+
         $crate::chapter_fault_tests!($bin, $model);
 
-        #[test]
-        fn scratch_trains_writes_outputs_and_generates() {
-            let dir = tempfile::tempdir().unwrap();
-            let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-            $crate::testkit::clitest::train_and_generate($bin, &[], &a);
-            $crate::testkit::clitest::train_and_generate($bin, $second_run, &b);
-        }
-
-        #[test]
-        fn train_is_the_default_subcommand() {
-            let dir = tempfile::tempdir().unwrap();
-            let a = dir.path().join("a");
-            $crate::testkit::clitest::train_and_generate(
-                $bin,
-                &["--quiet"],
-                &a,
-            );
-            let out = dir.path().join("b");
-            let mut args = vec!["train"];
-            args.extend_from_slice($crate::testkit::clitest::TINY);
-            args.extend_from_slice(&[
-                "--quiet",
-                "--out",
-                out.to_str().unwrap(),
-            ]);
-            assert!($crate::testkit::clitest::run($bin, &args)
-                .status
-                .success());
-        }
-
-        #[test]
-        fn threads_split_the_batch_and_the_result_says_so() {
-            let dir = tempfile::tempdir().unwrap();
-            let a = dir.path().join("a");
-            $crate::testkit::clitest::train_and_generate(
-                $bin,
-                &["--quiet", "--threads", "2"],
-                &a,
-            );
-            let result = std::fs::read_to_string(a.join("result.md")).unwrap();
-            assert!(result.contains("cpu, 2 threads"), "{result}");
-        }
-
         mod training {
+            use $crate::testkit::clitest::basics as b;
             use $crate::testkit::clitest::training as t;
 
-            fn check(test: impl FnOnce(&str, &std::path::Path)) {
-                let dir = tempfile::tempdir().unwrap();
-                test(&$crate::testkit::clitest::bin($bin), dir.path());
+            use super::check;
+
+            #[test]
+            fn scratch_trains_writes_outputs_and_generates() {
+                check(|bin, dir| {
+                    b::trains_writes_outputs_and_generates(
+                        bin,
+                        $second_run,
+                        dir,
+                    )
+                });
+            }
+
+            #[test]
+            fn train_is_the_default_subcommand() {
+                check(b::train_is_the_default_subcommand);
+            }
+
+            #[test]
+            fn threads_split_the_batch_and_the_result_says_so() {
+                check(b::threads_split_the_batch);
             }
 
             #[test]
@@ -133,11 +114,8 @@ macro_rules! chapter_cli_tests {
         #[cfg(not(feature = "torch"))]
         #[test]
         fn concise_without_the_feature_says_how_to_enable_it() {
-            let o = $crate::testkit::clitest::run($bin, &["--impl", "concise"]);
-            assert_eq!(o.status.code(), Some(1));
-            let stderr = String::from_utf8_lossy(&o.stderr);
-            assert!(stderr.contains("--features torch"), "{stderr}");
-            assert!(stderr.contains("LIBTORCH_USE_PYTORCH=1"), "{stderr}");
+            use $crate::testkit::clitest::basics as b;
+            check(b::concise_without_libtorch_says_how);
         }
 
         #[cfg(feature = "torch")]
@@ -156,7 +134,7 @@ macro_rules! chapter_cli_tests {
 
 /// The fault tests of [`faults`] for a chapter binary; `$model` is the
 /// `model` its checkpoints record (`gru`, `lstm`, `deep`). Part of
-/// [`chapter_cli_tests`].
+/// [`chapter_cli_tests`], which defines the `check` they call.
 #[macro_export]
 macro_rules! chapter_fault_tests {
     ($bin:expr, $model:expr) => {
@@ -165,10 +143,7 @@ macro_rules! chapter_fault_tests {
             use $crate::testkit::clitest::faults as f;
             use $crate::testkit::clitest::outputs as o;
 
-            fn check(test: fn(&str, &std::path::Path)) {
-                let dir = tempfile::tempdir().unwrap();
-                test(&$crate::testkit::clitest::bin($bin), dir.path());
-            }
+            use super::check;
 
             #[test]
             fn diverged_run_keeps_the_previous_one() {

@@ -3,6 +3,7 @@
 //! errors a user can cause. Each function panics with the command's output
 //! when something is off.
 
+pub mod basics;
 mod chapter_tests;
 pub mod checkpoints;
 pub mod faults;
@@ -18,6 +19,12 @@ use std::process::{Command, Output};
 /// fail (`D2L_TEST_BIN=/tmp/old/ch_gru cargo test -p ch_gru --test cli`).
 pub fn bin(default: &str) -> String {
     std::env::var("D2L_TEST_BIN").unwrap_or_else(|_| default.to_string())
+}
+
+/// Runs `test` on the binary [`bin`] picks and a fresh temporary folder.
+pub fn in_temp_dir(default: &str, test: impl FnOnce(&str, &Path)) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    test(&bin(default), dir.path());
 }
 
 /// Makes the folder `path` holding `file` with `content`: a user's

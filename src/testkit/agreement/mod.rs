@@ -7,12 +7,12 @@ use crate::data::Batch;
 use crate::fast::Sequence;
 use crate::model::LanguageModel;
 use crate::model::RnnModel;
-use crate::rnn::Tensors;
+use crate::rnn::{Tensors, TorchLayout};
 use crate::train::grad_clipping;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What a model computes on one batch, flattened in row-major order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -158,6 +158,15 @@ pub fn report(what: &str, reference: &str, worst: f64) {
         .unwrap_or_else(|e| panic!("D2L_AGREEMENT_REPORT: {e}"));
 }
 
+/// Asserts that `ours` and `theirs` agree within [`AGREEMENT_TOL`], and
+/// prints and returns the largest difference; `what` names the pair.
+pub fn agree(what: &str, ours: &Record, theirs: &Record) -> f64 {
+    let worst = compare(ours, theirs, AGREEMENT_TOL)
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    println!("{what}: max abs difference {worst:.1e}");
+    worst
+}
+
 /// The largest absolute difference between two records, entry by entry,
 /// with a line for every named quantity that differs by more than `tol`.
 pub fn compare(a: &Record, b: &Record, tol: f64) -> Result<f64, String> {
@@ -212,6 +221,35 @@ pub fn compare(a: &Record, b: &Record, tol: f64) -> Result<f64, String> {
             bad.join("\n  ")
         ))
     }
+}
+
+/// Asserts that `p` in PyTorch's layout has PyTorch's shapes, holds our
+/// weights `ih` (on X) and `hh` (on H) as its blocks in that order, row
+/// `j` of a block being column `j` of ours, and converts back to `p`.
+pub fn assert_torch_layout<P>(p: &P, ih: &[&Array2<f64>], hh: &[&Array2<f64>])
+where
+    P: TorchLayout<f64> + PartialEq + std::fmt::Debug,
+{
+    let t = p.to_torch();
+    let (inputs, hiddens) = ih[0].dim();
+    let rows = ih.len() * hiddens;
+    assert_eq!(t.weight_ih.dim(), (rows, inputs), "weight_ih");
+    assert_eq!(t.weight_hh.dim(), (rows, hiddens), "weight_hh");
+    assert_eq!((t.bias_ih.len(), t.bias_hh.len()), (rows, rows), "biases");
+    for (fused, ours) in [(&t.weight_ih, ih), (&t.weight_hh, hh)] {
+        for (k, w) in ours.iter().enumerate() {
+            for j in 0..hiddens {
+                assert_eq!(fused.row(k * hiddens + j), w.column(j), "{k}, {j}");
+            }
+        }
+    }
+    assert_eq!(&P::from_torch(&t), p);
+}
+
+/// A chapter's agreement fixture: `tests/fixtures/agreement.json` in the
+/// crate folder `crate_dir` (its `env!("CARGO_MANIFEST_DIR")`).
+pub fn fixture_path(crate_dir: &str) -> PathBuf {
+    Path::new(crate_dir).join("tests/fixtures/agreement.json")
 }
 
 /// Reads a fixture file of named records.
@@ -272,94 +310,4 @@ pub fn write_fixture(path: &Path, records: &BTreeMap<String, Record>) {
 
 /// Recording a concise model (the `torch` feature).
 #[cfg(feature = "torch")]
-pub mod torch {
-    use super::{sgd_losses, Record, SGD_STEPS};
-    use crate::concise::{to_array, ConciseRnn, TorchState};
-    use crate::data::Batch;
-    use crate::model::LanguageModel;
-    use crate::testkit::single_biases::SingleBiases;
-    use std::collections::BTreeMap;
-    use tch::nn::RNN;
-    use tch::Tensor;
-
-    /// The values of a tensor, row-major.
-    pub fn flat(t: &Tensor) -> Vec<f64> {
-        to_array(t).iter().copied().collect()
-    }
-
-    /// Batch-first logits rows (i · steps + t) as time-major rows
-    /// (t · batch + i), the order of the scratch models.
-    pub fn time_major_rows(
-        logits: &Tensor,
-        batch: usize,
-        steps: usize,
-    ) -> Vec<f64> {
-        let l = logits.view([batch as i64, steps as i64, -1]);
-        flat(&l.transpose(0, 1))
-    }
-
-    /// How to read a concise model in our layout.
-    pub struct Reader<R: RNN> {
-        /// A fresh model with the weights under test.
-        pub model: fn() -> ConciseRnn<R>,
-        /// The initial state, from leaves (see `leaves`).
-        pub state: fn(&[Tensor]) -> R::State,
-        /// The initial state's tensors, by name, in our layout
-        /// `(batch, hiddens)` per layer.
-        pub leaves: fn() -> Vec<(String, Tensor)>,
-        /// The final state by name, in our layout.
-        pub final_state: fn(&R::State) -> BTreeMap<String, Vec<f64>>,
-        /// Parameter gradients by name (`cell.…`, `output.…`), in our
-        /// layout.
-        pub grads: fn(&ConciseRnn<R>) -> BTreeMap<String, Vec<f64>>,
-        /// `bias_hh` entries that duplicate ours (see `SingleBiases`).
-        pub masks: Vec<(String, i64, i64)>,
-    }
-
-    /// The record of a concise model on `batch`: forward, backward with
-    /// the initial state as a leaf of the graph, and [`SGD_STEPS`] steps of
-    /// clipped SGD on a fresh copy.
-    pub fn record<R: RNN>(r: &Reader<R>, batch: &Batch) -> Record
-    where
-        R::State: TorchState,
-    {
-        let mut model = (r.model)();
-        let leaves: Vec<(String, Tensor)> = (r.leaves)()
-            .into_iter()
-            .map(|(n, t)| (n, t.set_requires_grad(true)))
-            .collect();
-        let tensors: Vec<Tensor> =
-            leaves.iter().map(|(_, t)| t.shallow_clone()).collect();
-        let mut state = (r.state)(&tensors);
-        let loss = model.forward_backward(batch, &mut state);
-        let detached: Vec<Tensor> =
-            tensors.iter().map(Tensor::detach).collect();
-        let (logits, _) =
-            tch::no_grad(|| model.forward(&batch.x, &(r.state)(&detached)));
-        let mut grads = (r.grads)(&model);
-        for (name, leaf) in &leaves {
-            grads.insert(format!("state0.{name}"), flat(&leaf.grad()));
-        }
-        let mut fresh = SingleBiases {
-            model: (r.model)(),
-            masks: r.masks.clone(),
-        };
-        let copies = || {
-            let c: Vec<Tensor> = detached.iter().map(Tensor::copy).collect();
-            (r.state)(&c)
-        };
-        let losses = sgd_losses(&mut fresh, batch, copies);
-        assert_eq!(losses.len(), SGD_STEPS);
-        Record {
-            loss,
-            logits: time_major_rows(
-                &logits,
-                batch.batch_size(),
-                batch.num_steps(),
-            ),
-            final_state: (r.final_state)(&state),
-            grads,
-            sgd_losses: losses,
-        }
-    }
-}
+pub mod torch;
