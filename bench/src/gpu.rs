@@ -32,16 +32,13 @@ mod check {
     /// The largest difference between the CPU model and the same model on
     /// `other` after one forward/backward from the same weights: loss, and
     /// every gradient.
-    fn agreement<R: tch::nn::RNN>(
+    fn agreement<R: d2l::concise::TchRnn>(
         build: Build<R>,
         layers: usize,
         vocab: usize,
         loader: &SeqDataLoader,
         other: Device,
-    ) -> f64
-    where
-        R::State: d2l::concise::TorchState,
-    {
+    ) -> f64 {
         tch::manual_seed(0);
         let mut cpu = build(vocab, HIDDENS, layers, Device::Cpu, Kind::Float);
         let mut gpu = build(vocab, HIDDENS, layers, other, Kind::Float);
@@ -51,14 +48,11 @@ mod check {
 
     /// One forward/backward of both models on the first batch, from zero
     /// states: the largest difference of the losses and of every gradient.
-    fn max_difference<R: tch::nn::RNN>(
+    fn max_difference<R: d2l::concise::TchRnn>(
         a: &mut ConciseRnn<R>,
         b: &mut ConciseRnn<R>,
         loader: &SeqDataLoader,
-    ) -> f64
-    where
-        R::State: d2l::concise::TorchState,
-    {
+    ) -> f64 {
         let mut rng =
             <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
         let batch = &loader.epoch(&mut rng)[0];

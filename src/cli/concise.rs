@@ -5,7 +5,7 @@
 use super::prepare::Prepared;
 use super::run::train_and_save;
 use super::{scratch_tensors, TrainArgs};
-use crate::concise::{ConciseRnn, Read, TorchLayer};
+use crate::concise::{ConciseRnn, Read, TchRnn};
 use crate::rnn::{Tensors, TorchLayout};
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -30,7 +30,7 @@ pub fn train_concise<R, P>(
     mut meta: BTreeMap<String, String>,
 ) -> Result<()>
 where
-    R: TorchLayer,
+    R: TchRnn,
     P: TorchLayout<f64> + Tensors<f64>,
 {
     let device = args.device.tch()?;

@@ -60,7 +60,8 @@ impl TrainArgs {
     }
 
     /// Checks everything that can fail before the first epoch rather than
-    /// after the last: the flags that go together, the data against the
+    /// after the last: that this build can run `--impl concise` if asked,
+    /// the flags that go together, the data against the
     /// batch shape, the memory the model of `shape` needs, and the output
     /// folder. Builds nothing large.
     pub fn prepare(&self, chapter: &Chapter, shape: Shape) -> Result<Prepared> {

@@ -36,25 +36,25 @@ impl TorchState for nn::LSTMState {
     }
 }
 
-// ANCHOR: torch_layer
+// ANCHOR: tch_rnn
 /// A recurrent layer of tch that [`ConciseRnn`] can hold, and how it is
 /// built under a path from (inputs, hiddens, config).
-pub trait TorchLayer: RNN<State: TorchState> + Sized {
+pub trait TchRnn: RNN<State: TorchState> + Sized {
     fn build(p: &nn::Path, i: i64, h: i64, config: nn::RNNConfig) -> Self;
 }
 
-impl TorchLayer for nn::GRU {
+impl TchRnn for nn::GRU {
     fn build(p: &nn::Path, i: i64, h: i64, config: nn::RNNConfig) -> Self {
         nn::gru(p, i, h, config)
     }
 }
 
-impl TorchLayer for nn::LSTM {
+impl TchRnn for nn::LSTM {
     fn build(p: &nn::Path, i: i64, h: i64, config: nn::RNNConfig) -> Self {
         nn::lstm(p, i, h, config)
     }
 }
-// ANCHOR_END: torch_layer
+// ANCHOR_END: tch_rnn
 
 // ANCHOR: concise_rnn
 /// d2l's `RNNModel`: inputs one-hot encoded, a recurrent layer of tch
@@ -77,7 +77,7 @@ pub struct ConciseRnn<R> {
     pub weight_drop: f64,
 }
 
-impl<R: TorchLayer> ConciseRnn<R> {
+impl<R: TchRnn> ConciseRnn<R> {
     /// PyTorch's default initialisation: every weight and bias of the
     /// recurrent layer from U(−1/√h, 1/√h). `num_layers` layers are
     /// stacked inside the one tch layer.
@@ -116,10 +116,7 @@ impl<R: TorchLayer> ConciseRnn<R> {
     }
 }
 
-impl<R: RNN> ConciseRnn<R>
-where
-    R::State: TorchState,
-{
+impl<R: TchRnn> ConciseRnn<R> {
     /// Logits `(batch · steps, vocab)`, row `i · steps + t` (batch-first),
     /// and the final state.
     pub fn forward(

@@ -2,11 +2,11 @@
 //! gradients, and the training loop steps them as it does the
 //! from-scratch model's.
 
-use super::{cross_entropy, grad, labels, ConciseRnn, TorchState};
+use super::{cross_entropy, grad, labels, ConciseRnn, TchRnn, TorchState};
 use crate::data::Batch;
 use crate::model::{KeepWeights, LanguageModel};
 use crate::train::optim::Adam;
-use tch::nn::{self, OptimizerConfig, RNN};
+use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
 impl<R> KeepWeights for ConciseRnn<R> {
@@ -82,10 +82,7 @@ fn restore_weights(dropped: Dropped) {
     });
 }
 
-impl<R: RNN> LanguageModel for ConciseRnn<R>
-where
-    R::State: TorchState,
-{
+impl<R: TchRnn> LanguageModel for ConciseRnn<R> {
     type State = R::State;
 
     fn begin_state(&self, batch_size: usize) -> R::State {

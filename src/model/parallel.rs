@@ -1,7 +1,7 @@
 //! Data parallelism over the minibatch. The sequences of a minibatch do not
 //! interact: each has its own hidden state, and the loss is a mean over
 //! all tokens. So the batch can be cut into row blocks, one per thread,
-//! each block run through the very same [`forward_backward`] as the whole
+//! each block run through the very same [`Minibatch::run`] as the whole
 //! batch, and the results put back together:
 //!
 //! - the loss is the mean of the blocks' losses, weighted by their rows;
@@ -75,7 +75,7 @@ fn add_scaled<F: NdFloat, T: Tensors<F>>(acc: &mut T, t: &T, factor: f64) {
     }
 }
 
-// ANCHOR: forward_backward_split
+// ANCHOR: run_split
 impl<F: NdFloat, C: Sequence<F>> Minibatch<'_, '_, F, C> {
     /// [`Minibatch::run`] with the batch split between `threads` threads.
     /// Same results (to rounding).
@@ -151,7 +151,7 @@ impl<F: NdFloat, C: Sequence<F>> Minibatch<'_, '_, F, C> {
         (loss, d_state0)
     }
 }
-// ANCHOR_END: forward_backward_split
+// ANCHOR_END: run_split
 
 // ANCHOR: keep_freed_memory
 /// Asks the C allocator to keep freed memory for reuse instead of handing

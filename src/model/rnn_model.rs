@@ -221,16 +221,16 @@ pub struct Minibatch<'a, 'm, F: NdFloat, C: Cell<F>> {
     pub batch: &'a Batch,
     pub mask: Option<ArrayView2<'m, F>>,
 }
-// ANCHOR_END: minibatch
 
-/// The gradients of a minibatch: the cell's and the output layer's.
+/// Where a minibatch's gradients go: the cell's and the output layer's.
 pub type Grads<'g, F, C> = (&'g mut <C as Cell<F>>::Params, &'g mut Output<F>);
+// ANCHOR_END: minibatch
 
 impl<F: NdFloat, C: Cell<F>> Minibatch<'_, '_, F, C> {
     // ANCHOR: model_forward_backward
     /// Forward over the batch, loss, and backward through time. Returns
     /// the mean loss and the gradient with respect to the initial state,
-    /// and leaves the parameter gradients in `grads`.
+    /// and leaves the parameter gradients in the two it is given.
     pub fn forward_backward(
         &self,
         state: &mut C::State,

@@ -1,10 +1,9 @@
 //! A concise model whose redundant biases move like ours: test support for
 //! the agreement tests.
 
-use crate::concise::{grad, ConciseRnn, TorchState};
+use crate::concise::{grad, ConciseRnn, TchRnn};
 use crate::data::Batch;
 use crate::model::LanguageModel;
-use tch::nn::RNN;
 
 /// A concise model whose redundant biases move like ours under SGD: test
 /// support for the agreement tests.
@@ -21,10 +20,7 @@ pub struct SingleBiases<R> {
     pub masks: Vec<(String, i64, i64)>,
 }
 
-impl<R: RNN> LanguageModel for SingleBiases<R>
-where
-    R::State: TorchState,
-{
+impl<R: TchRnn> LanguageModel for SingleBiases<R> {
     type State = R::State;
 
     fn begin_state(&self, b: usize) -> R::State {

@@ -61,6 +61,7 @@ where
         ptr: c.as_mut_ptr().cast::<f32>(),
         rs: rsc,
     };
+    debug_assert!(b.ncols() <= 1 || b.strides()[1] == 1, "B row-major");
     let b = Mat {
         ptr: b.as_ptr().cast::<f32>(),
         rs: b.strides()[0] as usize,
@@ -184,14 +185,17 @@ unsafe fn rows<const NV: usize>(m: usize, k: usize, a: Mat, b: Mat, c: MatMut) {
         block::<4, NV>(k, a.offset(i, 0), b, c.offset(i, 0));
         i += 4;
     }
+    if i == m {
+        return;
+    }
+    // Row i exists: the rest is 1 to 5 rows.
     let (a, c) = (a.offset(i, 0), c.offset(i, 0));
     match m - i {
         5 => block::<5, NV>(k, a, b, c),
         4 => block::<4, NV>(k, a, b, c),
         3 => block::<3, NV>(k, a, b, c),
         2 => block::<2, NV>(k, a, b, c),
-        1 => block::<1, NV>(k, a, b, c),
-        _ => {}
+        _ => block::<1, NV>(k, a, b, c),
     }
 }
 

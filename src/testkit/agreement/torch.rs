@@ -2,18 +2,17 @@
 
 use super::{flat_named, sgd_losses, Record, SGD_STEPS};
 use crate::cli::Layers;
-use crate::concise::{to_array, ConciseRnn, Read, TorchLayer, TorchState};
+use crate::concise::{to_array, ConciseRnn, Read, TchRnn};
 use crate::data::Batch;
 use crate::model::LanguageModel;
 use crate::rnn::{Output, Tensors, TorchLayout};
 use crate::testkit::single_biases::SingleBiases;
 use std::collections::BTreeMap;
-use tch::nn::RNN;
 use tch::{Device, Kind, Tensor};
 
 /// A concise model in f64 on the CPU holding a copy of our `layers`
 /// and `output`.
-pub fn concise_copy<R: TorchLayer, P: TorchLayout<f64>>(
+pub fn concise_copy<R: TchRnn, P: TorchLayout<f64>>(
     layers: &[P],
     output: &Output<f64>,
 ) -> ConciseRnn<R> {
@@ -65,7 +64,7 @@ pub fn time_major_rows(
 }
 
 /// How to read a concise model in our layout.
-pub struct Reader<R: RNN> {
+pub struct Reader<R: TchRnn> {
     /// A fresh model with the weights under test.
     pub model: fn() -> ConciseRnn<R>,
     /// The initial state, from leaves (see `leaves`).
@@ -85,10 +84,7 @@ pub struct Reader<R: RNN> {
 /// The record of a concise model on `batch`: forward, backward with
 /// the initial state as a leaf of the graph, and [`SGD_STEPS`] steps of
 /// clipped SGD on a fresh copy.
-pub fn record<R: RNN>(r: &Reader<R>, batch: &Batch) -> Record
-where
-    R::State: TorchState,
-{
+pub fn record<R: TchRnn>(r: &Reader<R>, batch: &Batch) -> Record {
     let mut model = (r.model)();
     let leaves: Vec<(String, Tensor)> = (r.leaves)()
         .into_iter()

@@ -2,6 +2,7 @@
 //! generate, as `train` or with no subcommand, on one thread or two.
 
 use super::{run, text, train_and_generate, TINY};
+use crate::io::checkpoint::Checkpoint;
 use std::path::Path;
 
 /// A tiny model trains, writes its outputs and generates, with the
@@ -34,8 +35,8 @@ pub fn threads_split_the_batch(bin: &str, dir: &Path) {
     assert!(result.contains("cpu, 2 threads"), "{result}");
 }
 
-/// `--impl concise` in a binary built without libtorch fails before it
-/// writes anything, saying how to build one that has it.
+/// `--impl concise` in a binary built without libtorch fails, saying how
+/// to build one that has it, and leaves no output folder.
 pub fn concise_without_libtorch_says_how(bin: &str, dir: &Path) {
     let out = dir.join("run");
     let mut args = TINY.to_vec();
@@ -48,4 +49,13 @@ pub fn concise_without_libtorch_says_how(bin: &str, dir: &Path) {
         assert!(stderr.contains(says), "{stderr}");
     }
     assert!(!out.exists(), "wrote {}", out.display());
+}
+
+/// `--impl concise` trains the concise model, whose checkpoint says so,
+/// and the scratch model generates from it.
+pub fn concise_trains_and_generates(bin: &str, dir: &Path) {
+    let out = dir.join("c");
+    train_and_generate(bin, &["--impl", "concise"], &out);
+    let ck = Checkpoint::load(&out.join("model.safetensors")).unwrap();
+    assert_eq!(ck.meta("impl").unwrap(), "concise");
 }

@@ -121,13 +121,8 @@ macro_rules! chapter_cli_tests {
         #[cfg(feature = "torch")]
         #[test]
         fn concise_trains_and_its_checkpoint_generates() {
-            let dir = tempfile::tempdir().unwrap();
-            let c = dir.path().join("c");
-            $crate::testkit::clitest::train_and_generate(
-                $bin,
-                &["--impl", "concise"],
-                &c,
-            );
+            use $crate::testkit::clitest::basics as b;
+            check(b::concise_trains_and_generates);
         }
     };
 }
