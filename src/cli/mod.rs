@@ -9,6 +9,7 @@ mod ngram;
 mod parse;
 pub mod plot;
 mod prepare;
+mod report;
 mod resume;
 mod run;
 
@@ -25,7 +26,8 @@ use parse::{
 };
 pub use parse::{positive_usize, MAX_LEN, MAX_THREADS};
 pub use prepare::{default_threads, memory_estimate_bytes, Prepared, Shape};
-pub use run::{peak_rss_mb, result_table, train_and_save, train_scratch};
+pub use report::{peak_rss_mb, result_table};
+pub use run::{train_and_save, train_scratch};
 
 use crate::data::{
     load_book_splits, load_splits_time_machine, Sampling, Splits,
