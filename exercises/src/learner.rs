@@ -18,10 +18,34 @@ use ch_gru::scratch::{
     gru_step, gru_step_backward, GruCache, GruParams, Variant,
 };
 use ch_lstm::scratch::LstmCache;
+use ch_rnn::scratch::{rnn_step, RnnCache, RnnParams};
 use d2l::rnn::{sigmoid, tanh, Input};
 use ndarray::{Array2, Axis};
 
 pub use crate::{GateValues, MemoryCellGrads, TwoLayerGru};
+
+// ANCHOR: rnn_step_backward
+/// Plain RNN chapter. One step computed H_t = tanh(A), with
+/// A = X_t W_xh + H_{t−1} W_hh + b_h. Given `x` = X_t, that step's cache
+/// and `dh` = ∂L/∂H_t, add ∂L/∂W_xh, ∂L/∂W_hh and ∂L/∂b_h into `g`, and
+/// return ∂L/∂H_{t−1}, `(batch, hiddens)`. Write it before you read the
+/// chapter's `rnn_step_backward`.
+///
+/// The checker compares every gradient with finite differences of the
+/// real `rnn_step`.
+///
+/// Book: "The plain RNN", section "The backward step". Uses the cache's
+/// fields `h_prev` and `h` (H_t), and `p.w_hh`.
+pub fn rnn_step_backward(
+    p: &RnnParams<f64>,
+    x: &Array2<f64>,
+    cache: &RnnCache<f64>,
+    dh: &Array2<f64>,
+    g: &mut RnnParams<f64>,
+) -> Array2<f64> {
+    todo!("∂L/∂W_xh, ∂L/∂W_hh and ∂L/∂b_h into g; return ∂L/∂H_{{t−1}}")
+}
+// ANCHOR_END: rnn_step_backward
 
 // ANCHOR: gru_update_gate_backward
 /// GRU chapter. One step computed H_t = Z ⊙ H_{t−1} + (1 − Z) ⊙ H̃ with

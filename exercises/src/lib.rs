@@ -17,7 +17,18 @@ pub mod solutions;
 
 use ch_gru::scratch::{GruCache, GruParams};
 use ch_lstm::scratch::LstmCache;
+use ch_rnn::scratch::{RnnCache, RnnParams};
 use ndarray::Array2;
+
+/// The plain RNN's backward step: (parameters, X_t, the step's cache,
+/// ∂L/∂H_t, gradients to add into) → ∂L/∂H_{t−1}.
+pub type RnnBackward = fn(
+    &RnnParams<f64>,
+    &Array2<f64>,
+    &RnnCache<f64>,
+    &Array2<f64>,
+    &mut RnnParams<f64>,
+) -> Array2<f64>;
 
 /// Values to hold a GRU's gates at, for one time step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,6 +76,7 @@ pub type TwoLayerBackward = fn(
 /// One set of answers: the learner's or the reference solutions.
 #[derive(Clone, Copy)]
 pub struct Answers {
+    pub rnn_step_backward: RnnBackward,
     pub gru_update_gate_backward:
         fn(&GruCache<f64>, &Array2<f64>) -> Array2<f64>,
     pub gru_reset_gate_only: Step,
@@ -79,6 +91,7 @@ pub struct Answers {
 macro_rules! answers {
     ($m:ident) => {
         Answers {
+            rnn_step_backward: $m::rnn_step_backward,
             gru_update_gate_backward: $m::gru_update_gate_backward,
             gru_reset_gate_only: $m::gru_reset_gate_only,
             gru_update_gate_only: $m::gru_update_gate_only,

@@ -5,10 +5,26 @@ use ch_gru::scratch::{
     gru_step, gru_step_backward, GruCache, GruParams, Variant,
 };
 use ch_lstm::scratch::LstmCache;
+use ch_rnn::scratch::{RnnCache, RnnParams};
 use d2l::rnn::{sigmoid, tanh, Input};
-use ndarray::Array2;
+use ndarray::{Array2, Axis};
 
 use crate::{GateValues, MemoryCellGrads, TwoLayerGru};
+
+pub fn rnn_step_backward(
+    p: &RnnParams<f64>,
+    x: &Array2<f64>,
+    cache: &RnnCache<f64>,
+    dh: &Array2<f64>,
+    g: &mut RnnParams<f64>,
+) -> Array2<f64> {
+    // tanh' = 1 − H_t², then each term of A = X W_xh + H_{t−1} W_hh + b_h.
+    let da = dh * &cache.h.mapv(|h| 1.0 - h * h);
+    g.w_xh += &x.t().dot(&da);
+    g.w_hh += &cache.h_prev.t().dot(&da);
+    g.b_h += &da.sum_axis(Axis(0));
+    da.dot(&p.w_hh.t())
+}
 
 pub fn gru_update_gate_backward(
     cache: &GruCache<f64>,

@@ -87,6 +87,26 @@ fn the_report_in_the_book_is_what_the_checker_prints_today() {
 }
 
 #[test]
+fn an_rnn_backward_that_forgets_tanh_prime_is_caught() {
+    // dA = dH, as if H_t were A itself: every gradient is off.
+    let answers = Answers {
+        rnn_step_backward: |p, x, cache, dh, g| {
+            let no_tanh = ch_rnn::scratch::RnnCache {
+                h: Array2::zeros(cache.h.raw_dim()),
+                ..cache.clone()
+            };
+            solutions::rnn_step_backward(p, x, &no_tanh, dh, g)
+        },
+        ..REFERENCE
+    };
+    fails_saying(
+        "rnn-step-backward",
+        &answers,
+        &["∂L/∂w_hh", "∂L/∂H_{t−1}", "your g", "your return value"],
+    );
+}
+
+#[test]
 fn a_memory_cell_backward_without_the_path_through_h_is_caught() {
     // Uses only the ∂L/∂C_t from step t + 1, forgetting H_t = O ⊙ tanh(C_t).
     let answers = Answers {

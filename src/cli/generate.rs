@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 /// Which binary trains and reads each kind of model.
 fn chapter_of(model: &str) -> Option<&'static str> {
     match model {
+        "rnn" => Some("ch_rnn"),
         "gru" => Some("ch_gru"),
         "lstm" => Some("ch_lstm"),
         "deep" => Some("ch_deep_rnn"),
@@ -26,7 +27,7 @@ fn chapter_of(model: &str) -> Option<&'static str> {
 }
 
 /// Loads the checkpoint `generate` asks for and checks that it holds a
-/// `model` (`gru`, `lstm` or `deep`), naming the binary that reads it if
+/// `model` (`rnn`, `gru`, `lstm` or `deep`), naming the binary that reads it if
 /// not.
 pub fn open_checkpoint(
     args: &GenerateArgs,

@@ -8,9 +8,11 @@ use tch::nn::{self, RNN};
 use tch::{Device, Kind, Tensor};
 
 mod layout;
+mod tanh;
 mod training;
 
 pub use layout::Read;
+pub use tanh::{TanhRnn, TanhState};
 
 /// A recurrent state of tch that can be cut from its graph and copied.
 pub trait TorchState: Sized {

@@ -112,3 +112,79 @@ impl<F: NdFloat, S: State<F>> State<F> for Vec<S> {
     }
 }
 // ANCHOR_END: state
+
+// ANCHOR: cell_of_steps
+/// A cell whose parameters depend only on its sizes, given as its step
+/// and backward step functions: defines the struct (`num_inputs`,
+/// `num_hiddens`, `new`) and its [`Cell`] impl, which hands each step to
+/// those functions. `state: LstmState { h, c }` names the state's fields,
+/// each `(batch, hiddens)` and zero at the start. The plain RNN and the
+/// LSTM are such cells; the GRU, which also has a variant, writes its impl
+/// out. The crate needs `ndarray` and `rand`.
+#[macro_export]
+macro_rules! cell_of_steps {
+    (
+        $(#[$meta:meta])*
+        $cell:ident {
+            params: $params:ident,
+            state: $state:ident { $($field:ident),+ $(,)? },
+            cache: $cache:ident,
+            step: $step:path,
+            backward: $backward:path $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $cell {
+            pub num_inputs: usize,
+            pub num_hiddens: usize,
+        }
+
+        impl $cell {
+            pub fn new(num_inputs: usize, num_hiddens: usize) -> Self {
+                Self { num_inputs, num_hiddens }
+            }
+        }
+
+        impl<F: ::ndarray::NdFloat> $crate::rnn::Cell<F> for $cell {
+            type Params = $params<F>;
+            type State = $state<F>;
+            type Cache = $cache<F>;
+
+            fn init<R: ::rand::Rng>(&self, rng: &mut R) -> $params<F> {
+                $params::new(self.num_inputs, self.num_hiddens, rng)
+            }
+
+            fn num_hiddens(&self) -> usize {
+                self.num_hiddens
+            }
+
+            fn zero_state(&self, batch_size: usize) -> $state<F> {
+                let zeros =
+                    ::ndarray::Array2::zeros((batch_size, self.num_hiddens));
+                $state { $($field: zeros.clone()),+ }
+            }
+
+            fn step(
+                &self,
+                p: &$params<F>,
+                x: &$crate::rnn::Input<'_, F>,
+                state: &$state<F>,
+            ) -> ($state<F>, $cache<F>) {
+                $step(p, x, state)
+            }
+
+            fn step_backward(
+                &self,
+                p: &$params<F>,
+                x: &$crate::rnn::Input<'_, F>,
+                cache: &$cache<F>,
+                d_state: &$state<F>,
+                grads: &mut $params<F>,
+            ) -> ($state<F>, Option<::ndarray::Array2<F>>) {
+                $backward(p, x, cache, d_state, grads)
+            }
+        }
+    };
+}
+// ANCHOR_END: cell_of_steps

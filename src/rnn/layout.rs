@@ -42,6 +42,18 @@ pub struct TorchLayer<F> {
     pub bias_hh: Array1<F>,
 }
 
+impl<F: NdFloat> TorchLayer<F> {
+    /// The same layer with `bias_hh` zero: PyTorch's gradients as ours,
+    /// for a cell whose every bias is the sum of PyTorch's two (the
+    /// gradient of the sum is the gradient of either one).
+    pub fn input_biases_only(&self) -> Self {
+        Self {
+            bias_hh: Array1::zeros(self.bias_hh.len()),
+            ..self.clone()
+        }
+    }
+}
+
 /// `G` equal blocks of rows (of entries, for a vector).
 fn blocks<'a, F, D: Dimension, const G: usize>(
     fused: ArrayView<'a, F, D>,

@@ -1,11 +1,13 @@
-//! The concise deep models: tch's `nn::gru` and `nn::lstm` with
-//! `num_layers: L`, as the GRU and LSTM chapters' concise models, and their
-//! weights layer by layer in our layout.
+//! The concise deep models: tch's `nn::gru` and `nn::lstm`, and libtorch's
+//! tanh RNN, with `num_layers: L`, as the chapters' concise models, and
+//! their weights layer by layer in our layout.
 
 use anyhow::Result;
 use ch_gru::scratch::GruParams;
 use ch_lstm::scratch::LstmParams;
+use ch_rnn::scratch::RnnParams;
 use d2l::cli::{self, Layers, Prepared, TrainArgs};
+use d2l::concise::TanhRnn;
 use std::collections::BTreeMap;
 use tch::nn;
 
@@ -14,11 +16,12 @@ use tch::nn;
 pub enum CellKind {
     Gru,
     Lstm,
+    Rnn,
 }
 
 // ANCHOR: concise_deep
 /// `ch_deep_rnn --impl concise`: trains `layers` layers of tch's GRU
-/// (reset-after) or LSTM, and saves them in our layout, as a `Stack`, so
+/// (reset-after), LSTM or plain RNN, and saves them in our layout, as a `Stack`, so
 /// that `generate` and the scratch model can load them.
 pub fn train_cli(
     args: &TrainArgs,
@@ -42,6 +45,11 @@ pub fn train_cli(
             meta.insert("cell".into(), "lstm".into());
             let train = cli::train_concise::<nn::LSTM, LstmParams<f64>>;
             train(stack, args, run, "deep LSTM on tch", meta)
+        }
+        CellKind::Rnn => {
+            meta.insert("cell".into(), "rnn".into());
+            let train = cli::train_concise::<TanhRnn, RnnParams<f64>>;
+            train(stack, args, run, "deep RNN on libtorch", meta)
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `ch_deep_rnn`: train a stack of GRU or LSTM layers on The Time Machine,
+//! `ch_deep_rnn`: train a stack of GRU, LSTM or plain RNN layers on The
+//! Time Machine,
 //! or continue a text with a trained one.
 
 use anyhow::{bail, Result};
@@ -6,6 +7,7 @@ use ch_deep_rnn::scratch::stack;
 use ch_gru::args::{checkpoint_variant, variant_name};
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
+use ch_rnn::scratch::Rnn;
 use clap::{Args, ValueEnum};
 use d2l::cli::TrainArgs;
 use d2l::cli::{self, positive_usize, Chapter, Shape};
@@ -13,9 +15,9 @@ use std::collections::BTreeMap;
 
 const CHAPTER: Chapter = Chapter {
     name: "ch_deep_rnn",
-    about: "Train a deep (stacked) GRU or LSTM character-level language \
-            model on The Time Machine, or continue a text with a trained \
-            one.",
+    about: "Train a deep (stacked) GRU, LSTM or plain RNN character-level \
+            language model on The Time Machine, or continue a text with a \
+            trained one.",
     settings: "d2l-zh's deep model: 2 LSTM layers of 256 units, lr 2, \
                500 epochs, batch 32 × 35 steps, the first 10,000 \
                characters",
@@ -59,6 +61,18 @@ fn layers(s: &str) -> Result<usize, String> {
 enum CellArg {
     Gru,
     Lstm,
+    /// The plain tanh RNN, the baseline of the gated cells.
+    Rnn,
+}
+
+impl CellArg {
+    fn name(self) -> &'static str {
+        match self {
+            CellArg::Gru => "gru",
+            CellArg::Lstm => "lstm",
+            CellArg::Rnn => "rnn",
+        }
+    }
 }
 
 impl DeepTrainArgs {
@@ -66,6 +80,7 @@ impl DeepTrainArgs {
         let gates = match self.cell {
             CellArg::Gru => 3,
             CellArg::Lstm => 4,
+            CellArg::Rnn => 1,
         };
         Shape {
             layers: self.layers,
@@ -80,10 +95,11 @@ fn main() {
 
 fn train(args: &DeepTrainArgs) -> Result<()> {
     let common = &args.common;
-    if args.cell == CellArg::Lstm && args.variant.is_some() {
+    if args.cell != CellArg::Gru && args.variant.is_some() {
         bail!(
-            "--variant is for GRU layers, and these are LSTM layers: add \
-             --cell gru, or leave --variant out"
+            "--variant is for GRU layers, and these are {} layers: add \
+             --cell gru, or leave --variant out",
+            args.cell.name().to_uppercase()
         );
     }
     let run = common.prepare(&CHAPTER, args.shape())?;
@@ -111,6 +127,12 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
             let title = "deep LSTM from scratch";
             cli::train_scratch(cell, common, run, title, meta)
         }
+        CellArg::Rnn => {
+            meta.insert("cell".into(), "rnn".into());
+            let cell = stack(layers, v, h, Rnn::new);
+            let title = "deep RNN from scratch";
+            cli::train_scratch(cell, common, run, title, meta)
+        }
     }
 }
 
@@ -129,6 +151,11 @@ fn generate(args: &cli::GenerateArgs) -> Result<()> {
                 Ok(stack(layers, v, h, Lstm::new))
             })
         }
+        "rnn" => {
+            cli::generate_scratch(args, CHAPTER.name, "deep", |_, v, h| {
+                Ok(stack(layers, v, h, Rnn::new))
+            })
+        }
         other => bail!("unknown cell {other:?} in {}", path.display()),
     }
 }
@@ -138,6 +165,7 @@ fn train_concise(args: &DeepTrainArgs, run: cli::Prepared) -> Result<()> {
     let cell = match args.cell {
         CellArg::Gru => ch_deep_rnn::concise::CellKind::Gru,
         CellArg::Lstm => ch_deep_rnn::concise::CellKind::Lstm,
+        CellArg::Rnn => ch_deep_rnn::concise::CellKind::Rnn,
     };
     ch_deep_rnn::concise::train_cli(&args.common, cell, args.layers, run)
 }

@@ -1,22 +1,20 @@
 //! The from-scratch stacks agree with tch's multi-layer `nn::gru`
-//! (reset-after) and `nn::lstm` in f64, for 2 and 3 layers: outputs, the
-//! final state of every layer, every gradient, and five steps of clipped
-//! SGD. Without the `torch` feature the comparison is with
+//! (reset-after) and `nn::lstm`, for 2 and 3 layers, and with libtorch's
+//! tanh RNN for 2 layers, in f64: outputs, the final state of every
+//! layer, every gradient, and five steps of clipped SGD. Without the `torch` feature the comparison is with
 //! `tests/fixtures/agreement.json`, recorded by the torch lane; with it,
 //! live, and the fixture must still match (`D2L_BLESS=1` rewrites it).
 
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, GruState, Variant};
 use ch_lstm::scratch::{Lstm, LstmState};
+use ch_rnn::scratch::Rnn;
 use d2l::data::Batch;
 use d2l::model::RnnModel;
-use d2l::rnn::Cell;
+use d2l::rnn::{Cell, Hidden};
 use d2l::testkit::agreement::{
-    compare, deterministic, fixture_batch, read_fixture, record_scratch, Record,
+    check_recorded, deterministic_model, fixture_batch, record_scratch, Record,
 };
-use d2l::testkit::agreement::{fixture_path, report, AGREEMENT_TOL};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 
 const VOCAB: usize = 6;
 const HIDDENS: usize = 4;
@@ -31,13 +29,7 @@ fn batch() -> Batch {
 fn scratch<C: Cell<f64>>(
     cell: Stack<C>,
 ) -> (RnnModel<f64, Stack<C>>, Vec<C::State>) {
-    let mut rng = StdRng::seed_from_u64(0);
-    let mut model = RnnModel::new(cell, VOCAB, &mut rng);
-    deterministic(&mut model.params, 0.0);
-    deterministic(&mut model.output, 0.7);
-    let mut state = model.cell.zero_state(BATCH);
-    deterministic(&mut state, 2.0);
-    (model, state)
+    deterministic_model(cell, VOCAB, BATCH)
 }
 
 fn gru(layers: usize) -> (RnnModel<f64, Stack<Gru>>, Vec<GruState<f64>>) {
@@ -50,32 +42,42 @@ fn lstm(layers: usize) -> (RnnModel<f64, Stack<Lstm>>, Vec<LstmState<f64>>) {
     scratch(stack(layers, VOCAB, HIDDENS, Lstm::new))
 }
 
+fn rnn(layers: usize) -> (RnnModel<f64, Stack<Rnn>>, Vec<Hidden<f64>>) {
+    scratch(stack(layers, VOCAB, HIDDENS, Rnn::new))
+}
+
 fn scratch_record(key: &str) -> Record {
-    match key {
-        "gru_2" | "gru_3" => {
-            let (m, s) = gru(key[4..].parse().unwrap());
+    let (cell, layers) = key.split_once('_').expect("cell_layers");
+    let layers = layers.parse().expect("a number of layers");
+    match cell {
+        "gru" => {
+            let (m, s) = gru(layers);
+            record_scratch(&m, &batch(), &s)
+        }
+        "lstm" => {
+            let (m, s) = lstm(layers);
             record_scratch(&m, &batch(), &s)
         }
         _ => {
-            let (m, s) = lstm(key[5..].parse().unwrap());
+            let (m, s) = rnn(layers);
             record_scratch(&m, &batch(), &s)
         }
     }
 }
 
-const KEYS: [&str; 4] = ["gru_2", "gru_3", "lstm_2", "lstm_3"];
+const KEYS: [&str; 5] = ["gru_2", "gru_3", "lstm_2", "lstm_3", "rnn_2"];
 
 #[test]
 fn stacks_match_recorded_multi_layer_tch() {
-    let fixtures = read_fixture(&fixture_path(env!("CARGO_MANIFEST_DIR")));
     for key in KEYS {
-        let worst =
-            compare(&scratch_record(key), &fixtures[key], AGREEMENT_TOL)
-                .unwrap_or_else(|e| panic!("{key}: {e}"));
         let (cell, layers) = key.split_once('_').expect("cell_layers");
         let what = format!("{} stack, {layers} layers", cell.to_uppercase());
-        let reference = format!("nn::{cell}, {layers} layers");
-        report(&what, &reference, worst);
+        let reference = match cell {
+            "rnn" => format!("rnn_tanh, {layers} layers"),
+            _ => format!("nn::{cell}, {layers} layers"),
+        };
+        let dir = env!("CARGO_MANIFEST_DIR");
+        check_recorded(dir, key, &scratch_record(key), (&what, &reference));
     }
 }
 
@@ -84,11 +86,13 @@ mod live {
     use super::*;
     use ch_gru::scratch::GruParams;
     use ch_lstm::scratch::LstmParams;
+    use ch_rnn::scratch::RnnParams;
     use d2l::cli::Layers;
+    use d2l::concise::{TanhRnn, TanhState};
     use d2l::testkit::agreement::torch::{
         concise_copy, flat, our_grads, record, Reader,
     };
-    use d2l::testkit::agreement::{agree, check_fixture};
+    use d2l::testkit::agreement::{agree, check_fixture, fixture_path};
     use ndarray::Array2;
     use std::collections::BTreeMap;
     use tch::nn::{GRUState, LSTMState};
@@ -158,12 +162,34 @@ mod live {
         }
     }
 
+    fn rnn_reader<const L: usize>() -> Reader<TanhRnn> {
+        Reader {
+            model: || {
+                let (m, _) = rnn(L);
+                concise_copy(&m.params, &m.output)
+            },
+            state: |t| TanhState(Tensor::stack(t, 0)),
+            leaves: || {
+                let (_, s) = rnn(L);
+                let each = s.iter().enumerate();
+                each.map(|(l, s)| (format!("l{l}.h"), tensor(&s.h)))
+                    .collect()
+            },
+            final_state: |s| per_layer(&s.0, "h"),
+            grads: |m| our_grads::<RnnParams<f64>, _>(m, Layers::Stack(L)),
+            masks: (0..L)
+                .map(|l| (format!("rnn.bias_hh_l{l}"), 0, HIDDENS as i64))
+                .collect(),
+        }
+    }
+
     fn live_record(key: &str) -> Record {
         match key {
             "gru_2" => record(&gru_reader::<2>(), &batch()),
             "gru_3" => record(&gru_reader::<3>(), &batch()),
             "lstm_2" => record(&lstm_reader::<2>(), &batch()),
             "lstm_3" => record(&lstm_reader::<3>(), &batch()),
+            "rnn_2" => record(&rnn_reader::<2>(), &batch()),
             other => panic!("no configuration {other}"),
         }
     }

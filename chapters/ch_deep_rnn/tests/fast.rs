@@ -1,12 +1,13 @@
 //! A stack's fast path (layer after layer, each over the whole sequence)
 //! computes what the teaching loops (step after step, each through every
 //! layer) compute, for stacks of 2 and 3 GRU (both formulations) and LSTM
-//! layers, from a nonzero state: every result, in f64 to 10⁻¹², and in f32
+//! layers and of 2 plain RNN layers, from a nonzero state: every result, in f64 to 10⁻¹², and in f32
 //! within the bound derived from f32's ε.
 
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
+use ch_rnn::scratch::Rnn;
 use d2l::fast::Sequence;
 use d2l::rnn::{Cell, Tensors};
 use d2l::testkit::paths::{check_paths, Sizes, Tolerance, F32_SIZES, SMALL};
@@ -53,4 +54,11 @@ fn lstm_stacks_fast_path_matches_the_teaching_loops() {
             Tolerance::F32,
         );
     }
+}
+
+#[test]
+fn plain_rnn_stacks_fast_path_matches_the_teaching_loops() {
+    let (s, t) = (SMALL, F32_SIZES);
+    check::<f64, _>(stack(2, s.inputs, s.hiddens, Rnn::new), s, Tolerance::F64);
+    check::<f32, _>(stack(2, t.inputs, t.hiddens, Rnn::new), t, Tolerance::F32);
 }

@@ -1,7 +1,7 @@
 //! Backpropagation through the layers and through time, checked against
 //! central finite differences in f64: every parameter of every layer, the
 //! output layer, and the initial state of every layer, for stacks of GRU
-//! and LSTM cells of 2 and 3 layers, on the teaching path and on the
+//! and LSTM cells of 2 and 3 layers and of plain RNN cells of 2, on the teaching path and on the
 //! fast path, without and with dropout on the top layer's output and
 //! between layers, and with the recurrent weights of every layer dropped
 //! (every mask frozen).
@@ -9,6 +9,7 @@
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
+use ch_rnn::scratch::Rnn;
 use d2l::data::Batch;
 use d2l::fast::Sequence;
 use d2l::model::{CodePath, RnnModel};
@@ -65,6 +66,11 @@ fn lstm_stacks_of_2_and_3_layers_match_finite_differences() {
     for layers in [2, 3] {
         check(stack(layers, VOCAB, HIDDENS, Lstm::new), layers, 12);
     }
+}
+
+#[test]
+fn plain_rnn_stacks_of_2_layers_match_finite_differences() {
+    check(stack(2, VOCAB, HIDDENS, Rnn::new), 2, 3);
 }
 
 #[test]

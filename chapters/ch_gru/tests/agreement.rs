@@ -14,12 +14,8 @@
 use ch_gru::scratch::{Gru, GruState, Variant};
 use d2l::model::RnnModel;
 use d2l::testkit::agreement::{
-    compare, deterministic, fixture_batch, read_fixture, record_scratch,
+    check_recorded, deterministic_model, fixture_batch, record_scratch,
 };
-use d2l::testkit::agreement::{fixture_path, report, AGREEMENT_TOL};
-use ndarray::Array2;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 
 const VOCAB: usize = 6;
 const HIDDENS: usize = 4;
@@ -36,33 +32,20 @@ fn key(variant: Variant) -> &'static str {
 /// Weights, output layer and initial state, all from
 /// `d2l::testkit::agreement::deterministic`.
 fn scratch(variant: Variant) -> (RnnModel<f64, Gru>, GruState<f64>) {
-    let mut rng = StdRng::seed_from_u64(0);
-    let cell = Gru::new(VOCAB, HIDDENS, variant);
-    let mut model = RnnModel::new(cell, VOCAB, &mut rng);
-    deterministic(&mut model.params, 0.0);
-    deterministic(&mut model.output, 0.7);
-    let mut state = GruState {
-        h: Array2::zeros((BATCH, HIDDENS)),
-    };
-    deterministic(&mut state, 2.0);
-    (model, state)
+    deterministic_model(Gru::new(VOCAB, HIDDENS, variant), VOCAB, BATCH)
 }
 
 fn check_against_fixture(variant: Variant) {
     let (model, state0) = scratch(variant);
     let batch = fixture_batch(BATCH, STEPS, VOCAB);
     let ours = record_scratch(&model, &batch, &state0);
-    let fixtures = read_fixture(&fixture_path(env!("CARGO_MANIFEST_DIR")));
-    let theirs = &fixtures[key(variant)];
-    let worst = compare(&ours, theirs, AGREEMENT_TOL)
-        .unwrap_or_else(|e| panic!("{}: {e}", key(variant)));
-    let (what, reference) = match variant {
+    let names = match variant {
         Variant::ResetAfter => ("GRU, reset-after", "nn::gru"),
         Variant::ResetBefore => {
             ("GRU, reset-before", "d2l's equations in tch ops")
         }
     };
-    report(what, reference, worst);
+    check_recorded(env!("CARGO_MANIFEST_DIR"), key(variant), &ours, names);
 }
 
 #[test]
@@ -87,8 +70,11 @@ mod live {
     use d2l::testkit::agreement::torch::{
         concise_copy, flat, our_grads, record, Reader,
     };
-    use d2l::testkit::agreement::{agree, check_fixture, sgd_losses, Record};
+    use d2l::testkit::agreement::{
+        agree, check_fixture, fixture_path, sgd_losses, Record,
+    };
     use d2l::LanguageModel;
+    use ndarray::Array2;
     use std::collections::BTreeMap;
     use tch::nn::GRUState;
     use tch::{Device, Kind, Tensor};

@@ -56,11 +56,7 @@ impl<F: NdFloat> TorchLayout<F> for LstmParams<F> {
     /// PyTorch's gradients in our layout. A bias that is the sum of two
     /// gets the gradient of either one, not their sum.
     fn grads_from_torch(g: &TorchLayer<F>) -> Self {
-        let ih_only = TorchLayer {
-            bias_hh: Array1::zeros(g.bias_hh.len()),
-            ..g.clone()
-        };
-        Self::from_torch(&ih_only)
+        Self::from_torch(&g.input_biases_only())
     }
 }
 // ANCHOR_END: to_torch

@@ -2,7 +2,7 @@
 //! backward, side by side. The loops over time, the output layer and the
 //! training loop are the ones the GRU uses (`d2l::rnn`, `d2l::train`).
 
-use d2l::rnn::{normal, sigmoid, tanh, Cell, Input, State};
+use d2l::rnn::{normal, sigmoid, tanh, Input, State};
 use ndarray::{Array1, Array2, Axis, NdFloat};
 use rand::Rng;
 
@@ -222,61 +222,14 @@ pub fn lstm_step_backward<F: NdFloat>(
 }
 // ANCHOR_END: lstm_step_backward
 
-/// An LSTM cell: its sizes. Its parameters are an [`LstmParams`], which
-/// the model keeps.
-#[derive(Debug, Clone, Copy)]
-pub struct Lstm {
-    pub num_inputs: usize,
-    pub num_hiddens: usize,
-}
-
-impl Lstm {
-    pub fn new(num_inputs: usize, num_hiddens: usize) -> Self {
-        Self {
-            num_inputs,
-            num_hiddens,
-        }
-    }
-}
-
-impl<F: NdFloat> Cell<F> for Lstm {
-    type Params = LstmParams<F>;
-    type State = LstmState<F>;
-    type Cache = LstmCache<F>;
-
-    fn init<R: Rng>(&self, rng: &mut R) -> LstmParams<F> {
-        LstmParams::new(self.num_inputs, self.num_hiddens, rng)
-    }
-
-    fn num_hiddens(&self) -> usize {
-        self.num_hiddens
-    }
-
-    fn zero_state(&self, batch_size: usize) -> LstmState<F> {
-        let zeros = Array2::zeros((batch_size, self.num_hiddens));
-        LstmState {
-            h: zeros.clone(),
-            c: zeros,
-        }
-    }
-
-    fn step(
-        &self,
-        p: &LstmParams<F>,
-        x: &Input<'_, F>,
-        state: &LstmState<F>,
-    ) -> (LstmState<F>, LstmCache<F>) {
-        lstm_step(p, x, state)
-    }
-
-    fn step_backward(
-        &self,
-        p: &LstmParams<F>,
-        x: &Input<'_, F>,
-        cache: &LstmCache<F>,
-        d_state: &LstmState<F>,
-        grads: &mut LstmParams<F>,
-    ) -> (LstmState<F>, Option<Array2<F>>) {
-        lstm_step_backward(p, x, cache, d_state, grads)
+d2l::cell_of_steps! {
+    /// An LSTM cell: its sizes. Its parameters are an [`LstmParams`], which
+    /// the model keeps.
+    Lstm {
+        params: LstmParams,
+        state: LstmState { h, c },
+        cache: LstmCache,
+        step: lstm_step,
+        backward: lstm_step_backward,
     }
 }

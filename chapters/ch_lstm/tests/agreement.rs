@@ -8,12 +8,8 @@
 use ch_lstm::scratch::{Lstm, LstmState};
 use d2l::model::RnnModel;
 use d2l::testkit::agreement::{
-    compare, deterministic, fixture_batch, read_fixture, record_scratch,
+    check_recorded, deterministic_model, fixture_batch, record_scratch,
 };
-use d2l::testkit::agreement::{fixture_path, report, AGREEMENT_TOL};
-use ndarray::Array2;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 
 const VOCAB: usize = 6;
 const HIDDENS: usize = 4;
@@ -21,20 +17,8 @@ const BATCH: usize = 3;
 const STEPS: usize = 7;
 const KEY: &str = "lstm";
 
-/// Weights, output layer and initial state from
-/// `d2l::testkit::agreement::deterministic`.
 fn scratch() -> (RnnModel<f64, Lstm>, LstmState<f64>) {
-    let mut rng = StdRng::seed_from_u64(0);
-    let mut model = RnnModel::new(Lstm::new(VOCAB, HIDDENS), VOCAB, &mut rng);
-    deterministic(&mut model.params, 0.0);
-    deterministic(&mut model.output, 0.7);
-    let zeros = Array2::zeros((BATCH, HIDDENS));
-    let mut state = LstmState {
-        h: zeros.clone(),
-        c: zeros,
-    };
-    deterministic(&mut state, 2.0);
-    (model, state)
+    deterministic_model(Lstm::new(VOCAB, HIDDENS), VOCAB, BATCH)
 }
 
 #[test]
@@ -42,10 +26,12 @@ fn scratch_matches_recorded_nn_lstm() {
     let (model, state0) = scratch();
     let batch = fixture_batch(BATCH, STEPS, VOCAB);
     let ours = record_scratch(&model, &batch, &state0);
-    let fixtures = read_fixture(&fixture_path(env!("CARGO_MANIFEST_DIR")));
-    let worst = compare(&ours, &fixtures[KEY], AGREEMENT_TOL)
-        .unwrap_or_else(|e| panic!("{e}"));
-    report("LSTM", "nn::lstm", worst);
+    check_recorded(
+        env!("CARGO_MANIFEST_DIR"),
+        KEY,
+        &ours,
+        ("LSTM", "nn::lstm"),
+    );
 }
 
 #[cfg(feature = "torch")]
@@ -57,7 +43,8 @@ mod live {
     use d2l::testkit::agreement::torch::{
         concise_copy, flat, our_grads, record, Reader,
     };
-    use d2l::testkit::agreement::{agree, check_fixture, Record};
+    use d2l::testkit::agreement::{agree, check_fixture, fixture_path, Record};
+    use ndarray::Array2;
     use std::collections::BTreeMap;
     use tch::nn::LSTMState;
     use tch::Tensor;

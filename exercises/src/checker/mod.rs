@@ -4,11 +4,13 @@
 //! is right, not if it matches a stored number.
 //!
 //! `tools.rs` holds what every check uses (sizes, random inputs, the
-//! verdicts); `gru.rs` the GRU chapter's exercises; `deep.rs` the LSTM's
+//! verdicts); `rnn.rs` the plain RNN chapter's; `gru.rs` the GRU
+//! chapter's exercises; `deep.rs` the LSTM's
 //! and the deep chapter's.
 
 mod deep;
 mod gru;
+mod rnn;
 mod tools;
 
 use crate::Answers;
@@ -41,7 +43,14 @@ pub struct Exercise {
 }
 
 /// Every exercise with a checkable answer, in the book's order.
-pub const EXERCISES: [Exercise; 6] = [
+pub const EXERCISES: [Exercise; 7] = [
+    Exercise {
+        id: "rnn-step-backward",
+        title: "Plain RNN: the backward step by hand",
+        stubs: "rnn_step_backward",
+        hint: "dA = dH ⊙ (1 − H_t ⊙ H_t) first; then X_tᵀ dA, H_{t−1}ᵀ dA, the column sums of dA, and dA W_hhᵀ",
+        check: rnn::step_backward,
+    },
     Exercise {
         id: "gru-update-gate-backward",
         title: "GRU: backward through the update gate",

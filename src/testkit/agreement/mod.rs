@@ -7,9 +7,11 @@ use crate::data::Batch;
 use crate::fast::Sequence;
 use crate::model::LanguageModel;
 use crate::model::RnnModel;
-use crate::rnn::{Tensors, TorchLayout};
+use crate::rnn::{Cell, Tensors, TorchLayout};
 use crate::train::grad_clipping;
 use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -156,6 +158,41 @@ pub fn report(what: &str, reference: &str, worst: f64) {
         .open(&path)
         .and_then(|mut f| f.write_all(line.as_bytes()))
         .unwrap_or_else(|e| panic!("D2L_AGREEMENT_REPORT: {e}"));
+}
+
+/// A model of `cell` over `vocab` tokens, and an initial state for
+/// `batch` sequences, with every value from [`deterministic`]: the weights
+/// (phase 0), the output layer (0.7) and the state (2). What every
+/// agreement test copies into libtorch.
+pub fn deterministic_model<C: Cell<f64>>(
+    cell: C,
+    vocab: usize,
+    batch: usize,
+) -> (RnnModel<f64, C>, C::State) {
+    let mut model = RnnModel::new(cell, vocab, &mut StdRng::seed_from_u64(0));
+    deterministic(&mut model.params, 0.0);
+    deterministic(&mut model.output, 0.7);
+    let mut state = model.cell.zero_state(batch);
+    deterministic(&mut state, 2.0);
+    (model, state)
+}
+
+/// Compares `ours` with the record `key` of the fixture of the crate at
+/// `crate_dir` (its `CARGO_MANIFEST_DIR`), within [`AGREEMENT_TOL`], and
+/// [`report`]s the largest difference as `what` against `reference`.
+pub fn check_recorded(
+    crate_dir: &str,
+    key: &str,
+    ours: &Record,
+    (what, reference): (&str, &str),
+) {
+    let fixtures = read_fixture(&fixture_path(crate_dir));
+    let Some(theirs) = fixtures.get(key) else {
+        panic!("no record {key:?} in the fixture: run the torch lane once with D2L_BLESS=1")
+    };
+    let worst = compare(ours, theirs, AGREEMENT_TOL)
+        .unwrap_or_else(|e| panic!("{key}: {e}"));
+    report(what, reference, worst);
 }
 
 /// Asserts that `ours` and `theirs` agree within [`AGREEMENT_TOL`], and

@@ -66,13 +66,16 @@ pub const TINY: &[&str] = &[
     "300",
 ];
 
-/// Trains a tiny model with `extra` flags into `out`, checks what it
+/// Trains a tiny model with `extra` flags (and `--lr 2` unless they set
+/// it) into `out`, checks what it
 /// printed and wrote, then generates from the checkpoint, greedily and by
 /// sampling.
 pub fn train_and_generate(bin: &str, extra: &[&str], out: &Path) {
     let out_s = out.to_str().expect("utf-8 path");
     let mut args = TINY.to_vec();
-    args.extend_from_slice(&["--lr", "2"]);
+    if !extra.contains(&"--lr") {
+        args.extend_from_slice(&["--lr", "2"]);
+    }
     args.extend_from_slice(extra);
     args.extend_from_slice(&["--out", out_s]);
     let o = run(bin, &args);
