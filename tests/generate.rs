@@ -23,7 +23,7 @@ fn greedy_continues_from_the_last_prefix_token() {
     let (mut m, vocab) = cycle_model();
     let mut rng = StdRng::seed_from_u64(0);
     let out = predict(&mut m, &vocab, "Ab", 4, Decoding::Greedy, &mut rng);
-    assert_eq!(out.unwrap(), "abcabc");
+    assert_eq!(out.unwrap().text, "abcabc");
 }
 
 #[test]
@@ -34,10 +34,11 @@ fn unknown_prefix_characters_are_fed_as_unk_but_kept() {
     // argmax after it is index 0, rendered as <unk>.
     let out =
         predict(&mut m, &vocab, "a z", 1, Decoding::Greedy, &mut rng).unwrap();
-    assert_eq!(out, "a z<unk>");
+    assert_eq!(out.text, "a z<unk>");
+    assert_eq!(out.tokens, [0]);
     let out =
         predict(&mut m, &vocab, "ZA!", 2, Decoding::Greedy, &mut rng).unwrap();
-    assert_eq!(out, "zabc");
+    assert_eq!(out.text, "zabc");
 }
 
 #[test]

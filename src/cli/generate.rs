@@ -8,6 +8,7 @@ use crate::io::checkpoint::Checkpoint;
 use crate::io::console;
 use crate::model::LanguageModel;
 use crate::model::RnnModel;
+use crate::train::beam::{beam_search, log_prob_of, Beam};
 use crate::train::generate::predict;
 use anyhow::{bail, Context, Result};
 use rand::rngs::StdRng;
@@ -141,22 +142,45 @@ pub fn checkpoint_layers(ck: &Checkpoint) -> Result<usize> {
     }
 }
 
-/// Runs `generate`: continues the prefix and prints the text.
+/// Runs `generate`: continues the prefix (by greedy decoding, sampling or
+/// beam search) and prints the text, and with `--show-log-prob` its
+/// log-probability.
 pub fn generate_and_print<M: LanguageModel>(
     model: &mut M,
     vocab: &Vocab,
     args: &GenerateArgs,
-) -> Result<()> {
-    let mut rng = StdRng::seed_from_u64(args.seed);
-    let text = predict(
-        model,
-        vocab,
-        &args.prefix,
-        args.len,
-        args.decoding(),
-        &mut rng,
-    )?;
-    console::result(&format!("{text}\n"))
+) -> Result<()>
+where
+    M::State: Clone,
+{
+    let (text, tokens) = match args.beam {
+        Some(width) => {
+            let beam = Beam {
+                width,
+                alpha: args.alpha,
+            };
+            let b = beam_search(model, vocab, &args.prefix, args.len, beam)?;
+            (b.text, b.tokens)
+        }
+        None => {
+            let mut rng = StdRng::seed_from_u64(args.seed);
+            let (prefix, decoding) = (&args.prefix, args.decoding());
+            let g =
+                predict(model, vocab, prefix, args.len, decoding, &mut rng)?;
+            (g.text, g.tokens)
+        }
+    };
+    let mut out = format!("{text}\n");
+    if args.show_log_prob {
+        let lp = log_prob_of(model, vocab, &args.prefix, &tokens)?;
+        let bits = -lp / std::f64::consts::LN_2 / tokens.len().max(1) as f64;
+        out.push_str(&format!(
+            "log-probability of the {} added characters: {lp:.4} \
+             ({bits:.3} bits per character)\n",
+            tokens.len()
+        ));
+    }
+    console::result(&out)
         .context("cannot print the generated text to standard output")
 }
 

@@ -22,9 +22,10 @@ pub use generate::{
 };
 pub use ngram::{ngram, ngram_table};
 use parse::{
-    decay, generate_len, max_order, positive_f64, probability, seed, threads,
+    beam_width, decay, generate_len, max_order, non_negative_f64, positive_f64,
+    probability, seed, threads,
 };
-pub use parse::{positive_usize, MAX_LEN, MAX_THREADS};
+pub use parse::{positive_usize, MAX_BEAM, MAX_LEN, MAX_THREADS};
 pub use prepare::{default_threads, memory_estimate_bytes, Prepared, Shape};
 pub use report::{peak_rss_mb, result_table};
 pub use run::{train_and_save, train_scratch};
@@ -294,6 +295,22 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0, value_parser = seed,
           allow_negative_numbers = true)]
     pub seed: u64,
+    /// Beam search: keep the K most likely continuations at every step
+    /// and print the most likely one (1 is greedy decoding; at most 100).
+    #[arg(long, value_name = "K", value_parser = beam_width,
+          allow_negative_numbers = true,
+          conflicts_with_all = ["temperature", "top_k"])]
+    pub beam: Option<usize>,
+    /// With --beam: rank continuations of every length by
+    /// log P / length^ALPHA (d2l's length normalisation; it suggests
+    /// 0.75), so the text may end before --len.
+    #[arg(long, requires = "beam", value_parser = non_negative_f64,
+          allow_negative_numbers = true)]
+    pub alpha: Option<f64>,
+    /// Also print the continuation's log-probability under the model,
+    /// and its bits per character.
+    #[arg(long)]
+    pub show_log_prob: bool,
 }
 
 impl GenerateArgs {

@@ -40,6 +40,30 @@ pub(super) fn generate_len(s: &str) -> Result<usize, String> {
     }
 }
 
+/// The widest beam `generate --beam` takes: every step runs the model
+/// once per continuation on the beam.
+pub const MAX_BEAM: usize = 100;
+
+pub(super) fn beam_width(s: &str) -> Result<usize, String> {
+    match positive_usize(s)? {
+        n if n > MAX_BEAM => Err(format!(
+            "at most {MAX_BEAM}, got {n}; every step costs one model step \
+             per continuation kept, and widths past 10 rarely change the \
+             text"
+        )),
+        n => Ok(n),
+    }
+}
+
+/// A number from 0 on, finite.
+pub(super) fn non_negative_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        Ok(x) => Err(format!("must be a number from 0 on, got {x}")),
+        Err(e) => Err(format!("not a number: {e}")),
+    }
+}
+
 /// A fraction below 1: above 0 (`decay`), or from 0 on (`probability`).
 fn below_one(s: &str, zero: bool) -> Result<f64, String> {
     let x = s.parse::<f64>().map_err(|e| format!("not a number: {e}"))?;

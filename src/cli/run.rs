@@ -216,7 +216,7 @@ pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
                 Decoding::Greedy,
                 &mut rng,
             )?;
-            samples.push(text);
+            samples.push(text.text);
         }
         let samples = samples.join("\n") + "\n";
         meta.insert(

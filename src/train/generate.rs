@@ -39,6 +39,16 @@ pub enum GenerateError {
     NotFinite(usize),
 }
 
+/// A continuation: the text and the tokens added to the prefix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    /// The prefix as the model read it (preprocessed), and the
+    /// continuation.
+    pub text: String,
+    /// The tokens of the continuation.
+    pub tokens: Vec<usize>,
+}
+
 // ANCHOR: predict
 /// Continues `prefix` by `num_preds` tokens.
 ///
@@ -55,31 +65,61 @@ pub fn predict<M: LanguageModel, R: Rng>(
     num_preds: usize,
     decoding: Decoding,
     rng: &mut R,
-) -> Result<String, GenerateError> {
+) -> Result<Generated, GenerateError> {
     check_decoding(decoding)?;
-    let given = prefix;
-    let prefix = normalize_line(given);
-    let tokens: Vec<String> = prefix.chars().map(String::from).collect();
-    let Some((last, warm_up)) = tokens.split_last() else {
-        return Err(GenerateError::EmptyPrefix(given.to_string()));
-    };
-    let mut state = model.begin_state(1);
-    for token in warm_up {
-        model.step_logits(vocab.index(token), &mut state);
-    }
-    let mut output = prefix.clone();
-    let mut input = vocab.index(last);
+    let warm = warm_up(model, vocab, prefix)?;
+    let (mut state, mut input, mut text) = (warm.state, warm.input, warm.text);
+    let mut tokens = Vec::with_capacity(num_preds);
     for i in 0..num_preds {
         let logits = model.step_logits(input, &mut state);
         if !logits.iter().all(|l| l.is_finite()) {
-            return Err(GenerateError::NotFinite(tokens.len() + i));
+            return Err(GenerateError::NotFinite(warm.read + i));
         }
         input = choose(&logits, decoding, rng);
-        output.push_str(vocab.to_token(input));
+        text.push_str(vocab.to_token(input));
+        tokens.push(input);
     }
-    Ok(output)
+    Ok(Generated { text, tokens })
 }
 // ANCHOR_END: predict
+
+/// A model that has read a prefix, all but its last token.
+pub struct WarmedUp<S> {
+    /// The state after the prefix's other tokens.
+    pub state: S,
+    /// The prefix's last token: the first input of the continuation.
+    pub input: usize,
+    /// The prefix as the model read it (preprocessed).
+    pub text: String,
+    /// How many tokens the prefix has.
+    pub read: usize,
+}
+
+/// Reads `prefix` after the corpus's preprocessing, every token but the
+/// last, from a zero state.
+pub fn warm_up<M: LanguageModel>(
+    model: &mut M,
+    vocab: &Vocab,
+    prefix: &str,
+) -> Result<WarmedUp<M::State>, GenerateError> {
+    let text = normalize_line(prefix);
+    let tokens: Vec<String> = text.chars().map(String::from).collect();
+    let Some((last, rest)) = tokens.split_last() else {
+        return Err(GenerateError::EmptyPrefix(prefix.to_string()));
+    };
+    let mut state = model.begin_state(1);
+    for token in rest {
+        model.step_logits(vocab.index(token), &mut state);
+    }
+    let input = vocab.index(last);
+    let read = tokens.len();
+    Ok(WarmedUp {
+        state,
+        input,
+        text,
+        read,
+    })
+}
 
 fn check_decoding(decoding: Decoding) -> Result<(), GenerateError> {
     if let Decoding::Sample { temperature, top_k } = decoding {

@@ -2,6 +2,7 @@
 //! [`LanguageModel`], and text generation from a trained model
 //! ([`generate`]).
 
+pub mod beam;
 pub mod generate;
 pub mod history;
 pub mod optim;
@@ -298,7 +299,8 @@ pub fn train_from<M: LanguageModel>(
                 Decoding::Greedy,
                 &mut progress.rng,
             )
-            .expect("PREFIX is a valid prefix");
+            .expect("PREFIX is a valid prefix")
+            .text;
             if !config.quiet {
                 let line = format!("epoch {epoch:>4}: {text}\n");
                 bar.suspend(|| crate::io::console::progress(&line));

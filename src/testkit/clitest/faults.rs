@@ -249,6 +249,19 @@ pub fn messages_say_what_to_do(bin: &str, model: &str, dir: &Path) {
     fails(&run(bin, &["--seed", "-5"]), 2, &["must be a whole number"]);
     let len = ["generate", "--len", "-5"];
     fails(&run(bin, &len), 2, &["must be a whole number"]);
+    for (args, says) in [
+        (&["--beam", "0"][..], "must be at least 1"),
+        (&["--beam", "101"], "at most 100, got 101"),
+        (&["--beam", "2", "--top-k", "3"], "cannot be used with"),
+        (&["--alpha", "0.75"], "--beam <K>"),
+        (
+            &["--beam", "2", "--alpha", "-1"],
+            "must be a number from 0 on",
+        ),
+    ] {
+        let args = [&["generate"][..], args].concat();
+        fails(&run(bin, &args), 2, &[says]);
+    }
     let out = dir.join("run");
     good_run(bin, &out);
     let ck = out.join("model.safetensors");

@@ -118,6 +118,24 @@ pub fn train_and_generate(bin: &str, extra: &[&str], out: &Path) {
     let line = stdout.strip_suffix('\n').unwrap_or(&stdout);
     assert!(line.starts_with("time traveller"), "{line}");
     assert_eq!(line.chars().count(), "time traveller".len() + 20, "{line}");
+    // A beam of width 1 is greedy decoding; a wider one scores at least
+    // as well here, and both say their log-probability.
+    let beam = |width: &str| {
+        let args = ["generate", "--checkpoint", ck_s, "--len", "20"];
+        let args = [&args[..], &["--show-log-prob", "--beam", width]].concat();
+        let o = run(bin, &args);
+        assert!(o.status.success(), "{}", text(&o).1);
+        let stdout = text(&o).0;
+        let (text, score) = stdout.split_once('\n').unwrap();
+        let lp = score
+            .strip_prefix("log-probability of the 20 added characters: ")
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or_else(|| panic!("{score}"));
+        (text.to_string(), lp.parse::<f64>().unwrap())
+    };
+    let (greedy, greedy_lp) = beam("1");
+    assert_eq!(greedy, line);
+    assert!(beam("5").1 >= greedy_lp - 1e-3, "{greedy_lp}");
     let sample = |seed: &str| {
         let args = [
             "generate",
