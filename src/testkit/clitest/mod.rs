@@ -136,6 +136,12 @@ pub fn train_and_generate(bin: &str, extra: &[&str], out: &Path) {
     let (greedy, greedy_lp) = beam("1");
     assert_eq!(greedy, line);
     assert!(beam("5").1 >= greedy_lp - 1e-3, "{greedy_lp}");
+    // α = 0 ranks by log P alone, which every character lowers: the beam
+    // returns a single character.
+    let args = ["generate", "--checkpoint", ck_s, "--beam", "5", "--alpha"];
+    let o = run(bin, &[&args[..], &["0"]].concat());
+    let one = text(&o).0;
+    assert_eq!(one.trim_end_matches('\n').chars().count(), 15, "{one}");
     let sample = |seed: &str| {
         let args = [
             "generate",
