@@ -142,6 +142,10 @@ pub fn checkpoint_layers(ck: &Checkpoint) -> Result<usize> {
     }
 }
 
+/// The most model steps `generate --beam` runs (`--beam` × `--len`): a
+/// few seconds for d2l's models.
+pub const MAX_BEAM_STEPS: usize = 1_000_000;
+
 /// Runs `generate`: continues the prefix (by greedy decoding, sampling or
 /// beam search) and prints the text, and with `--show-log-prob` its
 /// log-probability.
@@ -155,6 +159,15 @@ where
 {
     let (text, tokens) = match args.beam {
         Some(width) => {
+            if width.saturating_mul(args.len) > MAX_BEAM_STEPS {
+                bail!(
+                    "--beam {width} with --len {} would run {width} model \
+                     steps per character, {} in all; keep --beam × --len at \
+                     most {MAX_BEAM_STEPS}",
+                    args.len,
+                    width.saturating_mul(args.len)
+                );
+            }
             let beam = Beam {
                 width,
                 alpha: args.alpha,

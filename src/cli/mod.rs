@@ -296,19 +296,21 @@ pub struct GenerateArgs {
           allow_negative_numbers = true)]
     pub seed: u64,
     /// Beam search: keep the K most likely continuations at every step
-    /// and print the most likely one (1 is greedy decoding; at most 100).
+    /// and print the most likely one it found (1 is greedy decoding; at
+    /// most 100, and --beam × --len at most 1,000,000).
     #[arg(long, value_name = "K", value_parser = beam_width,
           allow_negative_numbers = true,
-          conflicts_with_all = ["temperature", "top_k"])]
+          conflicts_with_all = ["temperature", "top_k", "seed"])]
     pub beam: Option<usize>,
-    /// With --beam: rank continuations of every length by
-    /// log P / length^ALPHA (d2l's length normalisation; it suggests
-    /// 0.75), so the text may end before --len.
+    /// With --beam: print instead the continuation, of any length the
+    /// search kept, with the best log P / length^ALPHA (d2l's length
+    /// normalisation; it suggests 0.75), so the text may end before --len.
     #[arg(long, requires = "beam", value_parser = non_negative_f64,
           allow_negative_numbers = true)]
     pub alpha: Option<f64>,
-    /// Also print the continuation's log-probability under the model,
-    /// and its bits per character.
+    /// Also print the continuation's log-probability under the model
+    /// (natural log, at temperature 1 whatever --temperature says), and
+    /// its bits per character.
     #[arg(long)]
     pub show_log_prob: bool,
 }

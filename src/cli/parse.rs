@@ -47,9 +47,8 @@ pub const MAX_BEAM: usize = 100;
 pub(super) fn beam_width(s: &str) -> Result<usize, String> {
     match positive_usize(s)? {
         n if n > MAX_BEAM => Err(format!(
-            "at most {MAX_BEAM}, got {n}; every step costs one model step \
-             per continuation kept, and widths past 10 rarely change the \
-             text"
+            "at most {MAX_BEAM}, got {n}: every character costs one model \
+             step per continuation kept"
         )),
         n => Ok(n),
     }

@@ -1,6 +1,7 @@
-//! The [`Cell`] trait that GRU and LSTM cells implement: one time step
-//! forward, and the same step backward; and the [`State`] a cell carries
-//! from one step to the next.
+//! The [`Cell`] trait that every cell implements (plain RNN, GRU, LSTM):
+//! one time step forward, and the same step backward; the [`State`] a
+//! cell carries from one step to the next; and [`cell_of_steps!`], which
+//! writes the impl of a cell given as two step functions.
 
 use super::input::Input;
 use super::tensors::Tensors;
@@ -120,7 +121,7 @@ impl<F: NdFloat, S: State<F>> State<F> for Vec<S> {
 /// those functions. `state: LstmState { h, c }` names the state's fields,
 /// each `(batch, hiddens)` and zero at the start. The plain RNN and the
 /// LSTM are such cells; the GRU, which also has a variant, writes its impl
-/// out. The crate needs `ndarray` and `rand`.
+/// out.
 #[macro_export]
 macro_rules! cell_of_steps {
     (
@@ -146,12 +147,17 @@ macro_rules! cell_of_steps {
             }
         }
 
-        impl<F: ::ndarray::NdFloat> $crate::rnn::Cell<F> for $cell {
+        impl<F: $crate::rnn::macro_deps::NdFloat> $crate::rnn::Cell<F>
+            for $cell
+        {
             type Params = $params<F>;
             type State = $state<F>;
             type Cache = $cache<F>;
 
-            fn init<R: ::rand::Rng>(&self, rng: &mut R) -> $params<F> {
+            fn init<R: $crate::rnn::macro_deps::Rng>(
+                &self,
+                rng: &mut R,
+            ) -> $params<F> {
                 $params::new(self.num_inputs, self.num_hiddens, rng)
             }
 
@@ -160,8 +166,8 @@ macro_rules! cell_of_steps {
             }
 
             fn zero_state(&self, batch_size: usize) -> $state<F> {
-                let zeros =
-                    ::ndarray::Array2::zeros((batch_size, self.num_hiddens));
+                let shape = (batch_size, self.num_hiddens);
+                let zeros = $crate::rnn::macro_deps::Array2::zeros(shape);
                 $state { $($field: zeros.clone()),+ }
             }
 
@@ -181,7 +187,7 @@ macro_rules! cell_of_steps {
                 cache: &$cache<F>,
                 d_state: &$state<F>,
                 grads: &mut $params<F>,
-            ) -> ($state<F>, Option<::ndarray::Array2<F>>) {
+            ) -> ($state<F>, Option<$crate::rnn::macro_deps::Array2<F>>) {
                 $backward(p, x, cache, d_state, grads)
             }
         }

@@ -17,6 +17,14 @@ pub mod ops;
 pub mod output;
 pub mod tensors;
 
+/// What [`cell_of_steps!`](crate::cell_of_steps) names in the crate that
+/// calls it, so that the crate need not depend on these itself.
+#[doc(hidden)]
+pub mod macro_deps {
+    pub use ndarray::{Array2, NdFloat};
+    pub use rand::Rng;
+}
+
 pub use bptt::{backward_seq, forward_seq};
 pub use cell::{Cell, Hidden, State};
 pub use dropout::{

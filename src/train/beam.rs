@@ -30,14 +30,34 @@ pub struct Beamed {
     pub log_prob: f64,
 }
 
-/// One continuation on the beam: its tokens, their log-probability, and
-/// the state and input that continue it.
+/// One continuation on the beam: its log-probability, the state and
+/// input that continue it, and where its last token is in the search's
+/// history.
 #[derive(Clone)]
 struct Hypothesis<S> {
-    tokens: Vec<usize>,
     log_prob: f64,
     state: S,
     input: usize,
+    at: usize,
+}
+
+/// What one step kept: for each hypothesis, the one it extends (its index
+/// at the step before), its last token and its log-probability. The
+/// tokens of a continuation are read back through these links, so the
+/// search stores two numbers per hypothesis and step, not the whole
+/// continuation.
+type Kept = Vec<(usize, usize, f64)>;
+
+/// The tokens of hypothesis `k` of step `step`, read back through the
+/// links.
+fn read_back(history: &[Kept], step: usize, mut k: usize) -> Vec<usize> {
+    let mut tokens = vec![0; step + 1];
+    for s in (0..=step).rev() {
+        let (parent, token, _) = history[s][k];
+        tokens[s] = token;
+        k = parent;
+    }
+    tokens
 }
 
 /// The log-softmax of `logits`, in f64.
@@ -71,14 +91,12 @@ where
     assert!(beam.width >= 1, "beam_search: a beam holds at least one");
     let warm = warm_up(model, vocab, prefix)?;
     let mut beams = vec![Hypothesis {
-        tokens: Vec::new(),
         log_prob: 0.0,
         state: warm.state,
         input: warm.input,
+        at: 0,
     }];
-    // Every hypothesis kept at every step, for the length-normalised
-    // score: (tokens, log P).
-    let mut kept: Vec<(Vec<usize>, f64)> = Vec::new();
+    let mut history: Vec<Kept> = Vec::with_capacity(num_preds);
     for i in 0..num_preds {
         // (hypothesis, token, log P of the extension)
         let mut extensions = Vec::new();
@@ -94,37 +112,42 @@ where
         // A stable sort: equal scores keep their (hypothesis, token) order.
         extensions.sort_by(|a, b| b.2.total_cmp(&a.2));
         extensions.truncate(beam.width);
+        let kept = extensions
+            .iter()
+            .map(|&(b, token, lp)| (beams[b].at, token, lp))
+            .collect();
+        history.push(kept);
         beams = extensions
             .into_iter()
-            .map(|(b, token, log_prob)| {
-                let mut tokens = beams[b].tokens.clone();
-                tokens.push(token);
-                let state = beams[b].state.clone();
-                Hypothesis {
-                    tokens,
-                    log_prob,
-                    state,
-                    input: token,
-                }
+            .enumerate()
+            .map(|(at, (b, token, log_prob))| Hypothesis {
+                log_prob,
+                state: beams[b].state.clone(),
+                input: token,
+                at,
             })
             .collect();
-        if beam.alpha.is_some() {
-            kept.extend(beams.iter().map(|h| (h.tokens.clone(), h.log_prob)));
-        }
     }
-    let (tokens, log_prob) = match beam.alpha {
-        // The most likely of the full-length hypotheses: beams are sorted.
-        None => (beams[0].tokens.clone(), beams[0].log_prob),
-        // d2l's score, (1 / L^α) log P, over every length.
-        Some(alpha) => {
+    // (step, index): the full-length best, or d2l's best over every
+    // length by (1 / L^α) log P. Each step's list is sorted, so its first
+    // entry is its best.
+    let best = match (beam.alpha, num_preds) {
+        (_, 0) => None,
+        (None, n) => Some((n - 1, 0)),
+        (Some(alpha), n) => {
             let score =
-                |(t, lp): &(Vec<usize>, f64)| lp / (t.len() as f64).powf(alpha);
-            let best = kept.iter().fold(None, |best, c| match best {
-                Some(b) if score(b) >= score(c) => Some(b),
-                _ => Some(c),
-            });
-            best.cloned().unwrap_or((Vec::new(), 0.0))
+                |s: usize| history[s][0].2 / ((s + 1) as f64).powf(alpha);
+            (0..n)
+                .fold(None, |best, s| match best {
+                    Some(b) if score(b) >= score(s) => Some(b),
+                    _ => Some(s),
+                })
+                .map(|s| (s, 0))
         }
+    };
+    let (tokens, log_prob) = match best {
+        None => (Vec::new(), 0.0),
+        Some((s, k)) => (read_back(&history, s, k), history[s][k].2),
     };
     let mut text = warm.text;
     for &t in &tokens {

@@ -21,8 +21,8 @@ pub enum CellKind {
 
 // ANCHOR: concise_deep
 /// `ch_deep_rnn --impl concise`: trains `layers` layers of tch's GRU
-/// (reset-after), LSTM or plain RNN, and saves them in our layout, as a `Stack`, so
-/// that `generate` and the scratch model can load them.
+/// (reset-after), LSTM or plain RNN, and saves them in our layout, as a
+/// `Stack`, so that `generate` and the scratch model can load them.
 pub fn train_cli(
     args: &TrainArgs,
     cell: CellKind,
@@ -49,7 +49,7 @@ pub fn train_cli(
         CellKind::Rnn => {
             meta.insert("cell".into(), "rnn".into());
             let train = cli::train_concise::<TanhRnn, RnnParams<f64>>;
-            train(stack, args, run, "deep RNN on libtorch", meta)
+            train(stack, args, run, "deep plain RNN on libtorch", meta)
         }
     }
 }

@@ -1,6 +1,5 @@
 //! `ch_deep_rnn`: train a stack of GRU, LSTM or plain RNN layers on The
-//! Time Machine,
-//! or continue a text with a trained one.
+//! Time Machine, or continue a text with a trained one.
 
 use anyhow::{bail, Result};
 use ch_deep_rnn::scratch::stack;
@@ -29,7 +28,8 @@ const CHAPTER: Chapter = Chapter {
 struct DeepTrainArgs {
     #[command(flatten)]
     common: TrainArgs,
-    /// The cell of every layer.
+    /// The cell of every layer (the book trains `rnn`, the plain tanh
+    /// RNN, at --lr 1).
     #[arg(long, value_enum, default_value_t = CellArg::Lstm)]
     cell: CellArg,
     /// How many layers to stack (at most 100).
@@ -65,16 +65,6 @@ enum CellArg {
     Rnn,
 }
 
-impl CellArg {
-    fn name(self) -> &'static str {
-        match self {
-            CellArg::Gru => "gru",
-            CellArg::Lstm => "lstm",
-            CellArg::Rnn => "rnn",
-        }
-    }
-}
-
 impl DeepTrainArgs {
     fn shape(&self) -> Shape {
         let gates = match self.cell {
@@ -99,7 +89,10 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
         bail!(
             "--variant is for GRU layers, and these are {} layers: add \
              --cell gru, or leave --variant out",
-            args.cell.name().to_uppercase()
+            match args.cell {
+                CellArg::Rnn => "plain RNN",
+                _ => "LSTM",
+            }
         );
     }
     let run = common.prepare(&CHAPTER, args.shape())?;
@@ -130,7 +123,7 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
         CellArg::Rnn => {
             meta.insert("cell".into(), "rnn".into());
             let cell = stack(layers, v, h, Rnn::new);
-            let title = "deep RNN from scratch";
+            let title = "deep plain RNN from scratch";
             cli::train_scratch(cell, common, run, title, meta)
         }
     }

@@ -1,8 +1,8 @@
-//! The from-scratch stacks agree with tch's multi-layer `nn::gru`
-//! (reset-after) and `nn::lstm`, for 2 and 3 layers, and with libtorch's
-//! tanh RNN for 2 layers, in f64: outputs, the final state of every
-//! layer, every gradient, and five steps of clipped SGD. Without the `torch` feature the comparison is with
-//! `tests/fixtures/agreement.json`, recorded by the torch lane; with it,
+//! The from-scratch stacks agree with tch's multi-layer `nn::gru` (reset-after)
+//! and `nn::lstm`, for 2 and 3 layers, and with libtorch's tanh RNN for 2
+//! layers, in f64: outputs, the final state of every layer, every gradient, and
+//! five steps of clipped SGD. Without the `torch` feature the comparison is
+//! with `tests/fixtures/agreement.json`, recorded by the torch lane; with it,
 //! live, and the fixture must still match (`D2L_BLESS=1` rewrites it).
 
 use ch_deep_rnn::scratch::{stack, Stack};
@@ -58,10 +58,11 @@ fn scratch_record(key: &str) -> Record {
             let (m, s) = lstm(layers);
             record_scratch(&m, &batch(), &s)
         }
-        _ => {
+        "rnn" => {
             let (m, s) = rnn(layers);
             record_scratch(&m, &batch(), &s)
         }
+        other => panic!("no cell {other:?}"),
     }
 }
 

@@ -1,8 +1,8 @@
 //! A stack's fast path (layer after layer, each over the whole sequence)
-//! computes what the teaching loops (step after step, each through every
-//! layer) compute, for stacks of 2 and 3 GRU (both formulations) and LSTM
-//! layers and of 2 plain RNN layers, from a nonzero state: every result, in f64 to 10⁻¹², and in f32
-//! within the bound derived from f32's ε.
+//! computes what the teaching loops (step after step, each through every layer)
+//! compute, for stacks of 2 and 3 GRU (both formulations) and LSTM layers and
+//! of 2 plain RNN layers, from a nonzero state: every result, in f64 to 10⁻¹²,
+//! and in f32 within the bound derived from f32's ε.
 
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, Variant};

@@ -1,10 +1,10 @@
-//! Backpropagation through the layers and through time, checked against
-//! central finite differences in f64: every parameter of every layer, the
-//! output layer, and the initial state of every layer, for stacks of GRU
-//! and LSTM cells of 2 and 3 layers and of plain RNN cells of 2, on the teaching path and on the
-//! fast path, without and with dropout on the top layer's output and
-//! between layers, and with the recurrent weights of every layer dropped
-//! (every mask frozen).
+//! Backpropagation through the layers and through time, checked against central
+//! finite differences in f64: every parameter of every layer, the output layer,
+//! and the initial state of every layer, for stacks of GRU and LSTM cells of 2
+//! and 3 layers and of plain RNN cells of 2, on the teaching path and on the
+//! fast path, without and with dropout on the top layer's output and between
+//! layers, and with the recurrent weights of every layer dropped (every mask
+//! frozen).
 
 use ch_deep_rnn::scratch::{stack, Stack};
 use ch_gru::scratch::{Gru, Variant};

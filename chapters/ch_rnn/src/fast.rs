@@ -23,7 +23,8 @@ impl<F: NdFloat> Fused<F> for Rnn {
 
     #[inline(always)]
     fn backward_step(&self, _: &RnnParams<F>, mut s: Backward<F>) {
-        // dA = dH ⊙ (1 − H_t ⊙ H_t); the engine adds dA W_hhᵀ to dH_{t−1}.
+        // dA = dH ⊙ (1 − H_t ⊙ H_t). H_{t−1} reaches H_t only through A,
+        // so dH_{t−1} starts from zero, and the engine adds dA W_hhᵀ.
         azip!((da in &mut s.da, dh in &mut s.d_state[0], &h in &s.gates) {
             *da = *dh * (F::one() - h * h);
             *dh = F::zero();

@@ -1,13 +1,13 @@
 //! Between our layout and PyTorch's.
 //!
-//! PyTorch's `nn.RNN` (tanh) stores `W_xhᵀ` as `weight_ih_l0`, `W_hhᵀ` as
-//! `weight_hh_l0`, and two biases, added together:
+//! PyTorch's `nn.RNN` (tanh) computes
 //!
 //! ```text
-//! h' = tanh(X W_ihᵀ + b_ih + H W_hhᵀ + b_hh)
+//! h' = tanh(X weight_ihᵀ + bias_ih + H weight_hhᵀ + bias_hh)
 //! ```
 //!
-//! This is exactly our equation, with b_h = b_ih + b_hh.
+//! This is exactly our equation, with weight_ih = W_xhᵀ,
+//! weight_hh = W_hhᵀ and b_h = bias_ih + bias_hh.
 
 use crate::scratch::RnnParams;
 use d2l::rnn::{fuse_t, split_t, TorchLayer, TorchLayout};
@@ -34,7 +34,8 @@ impl<F: NdFloat> TorchLayout<F> for RnnParams<F> {
         RnnParams { w_xh, w_hh, b_h }
     }
 
-    /// PyTorch's gradients in our layout: the bias's is either one's.
+    /// PyTorch's gradients in our layout: the gradient of b_h is that of
+    /// either PyTorch bias (each is one term of the sum), not their sum.
     fn grads_from_torch(g: &TorchLayer<F>) -> Self {
         Self::from_torch(&g.input_biases_only())
     }

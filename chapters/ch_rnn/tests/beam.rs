@@ -1,8 +1,9 @@
 //! Beam search (`d2l::train::beam`) on plain RNNs with random weights,
 //! whose next-character distributions depend on everything read so far:
-//! width 1 is greedy decoding exactly; a width that keeps every
-//! continuation finds what an exhaustive search finds; and d2l's length
-//! normalisation does what its equation says.
+//! width 1 is greedy decoding exactly; narrow beams keep what the
+//! definition keeps; a width that keeps every continuation finds what an
+//! exhaustive search finds; and d2l's length normalisation does what its
+//! equation says.
 
 use ch_rnn::scratch::Rnn;
 use d2l::data::{tokenize, TokenKind, Vocab};
@@ -75,12 +76,17 @@ fn a_beam_that_keeps_everything_finds_the_exhaustive_best() {
         let v = vocab.len();
         assert_eq!(v, 4);
         let (mut best, mut best_lp) = (Vec::new(), f64::NEG_INFINITY);
+        let mut total = 0.0;
         for s in every_sequence(v, len) {
             let lp = log_prob_of(&mut m, &vocab, "ab", &s).unwrap();
+            total += lp.exp();
             if lp > best_lp {
                 (best, best_lp) = (s, lp);
             }
         }
+        // The scores are log-probabilities: over every continuation of
+        // one length they sum to 1.
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
         let all = Beam {
             width: v.pow(len as u32),
             alpha: None,
@@ -137,5 +143,46 @@ fn length_normalisation_picks_among_every_length() {
     let best = score(&mid.tokens);
     for l in 1..=long.tokens.len() {
         assert!(score(&long.tokens[..l]) <= best + 1e-12, "length {l}");
+    }
+}
+
+/// Beam search as its definition reads, with no shortcut: at every
+/// length, score every extension of the kept sequences from scratch, and
+/// keep the `width` best (ties to the earlier sequence, then the lower
+/// token).
+fn by_definition(
+    m: &mut RnnModel<f64, Rnn>,
+    vocab: &Vocab,
+    width: usize,
+    len: usize,
+) -> (Vec<usize>, f64) {
+    let mut kept: Vec<(Vec<usize>, f64)> = vec![(Vec::new(), 0.0)];
+    for _ in 0..len {
+        let mut all = Vec::new();
+        for (seq, _) in &kept {
+            for t in 0..vocab.len() {
+                let next = [&seq[..], &[t]].concat();
+                let lp = log_prob_of(m, vocab, "ab", &next).unwrap();
+                all.push((next, lp));
+            }
+        }
+        all.sort_by(|a, b| b.1.total_cmp(&a.1));
+        all.truncate(width);
+        kept = all;
+    }
+    kept.swap_remove(0)
+}
+
+#[test]
+fn narrow_beams_prune_as_the_definition_says() {
+    for seed in 0..5 {
+        let (mut m, vocab) = model("ab ab", seed);
+        for width in [2, 3] {
+            let (tokens, lp) = by_definition(&mut m, &vocab, width, 6);
+            let b = Beam { width, alpha: None };
+            let beamed = beam_search(&mut m, &vocab, "ab", 6, b).unwrap();
+            assert_eq!(beamed.tokens, tokens, "seed {seed}, width {width}");
+            assert!((beamed.log_prob - lp).abs() < 1e-12);
+        }
     }
 }

@@ -188,7 +188,10 @@ pub fn check_recorded(
 ) {
     let fixtures = read_fixture(&fixture_path(crate_dir));
     let Some(theirs) = fixtures.get(key) else {
-        panic!("no record {key:?} in the fixture: run the torch lane once with D2L_BLESS=1")
+        panic!(
+            "no record {key:?} in the fixture: run the torch lane once \
+             with D2L_BLESS=1"
+        )
     };
     let worst = compare(ours, theirs, AGREEMENT_TOL)
         .unwrap_or_else(|e| panic!("{key}: {e}"));

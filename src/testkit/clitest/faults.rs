@@ -270,6 +270,12 @@ pub fn messages_say_what_to_do(bin: &str, model: &str, dir: &Path) {
         &["generate", "--checkpoint", s(&ck), "--prefix", "123"],
     );
     fails(&o, 1, &["the prefix \"123\" has no letters"]);
+    let wide = ["--beam", "100", "--len", "20000"];
+    let o = run(
+        bin,
+        &[&["generate", "--checkpoint", s(&ck)][..], &wide].concat(),
+    );
+    fails(&o, 1, &["keep --beam × --len at most 1000000"]);
     // A checkpoint of another model names the binary that reads it.
     let other = if model == "gru" { "lstm" } else { "gru" };
     let edited = dir.join("other.safetensors");

@@ -118,30 +118,26 @@ pub fn train_and_generate(bin: &str, extra: &[&str], out: &Path) {
     let line = stdout.strip_suffix('\n').unwrap_or(&stdout);
     assert!(line.starts_with("time traveller"), "{line}");
     assert_eq!(line.chars().count(), "time traveller".len() + 20, "{line}");
-    // A beam of width 1 is greedy decoding; a wider one scores at least
-    // as well here, and both say their log-probability.
-    let beam = |width: &str| {
+    // A beam of width 1 is greedy decoding, and says its log-probability;
+    // with α = 0 the score is log P alone, which every character lowers,
+    // so a wider beam returns a single character.
+    let beam = |flags: &[&str]| {
         let args = ["generate", "--checkpoint", ck_s, "--len", "20"];
-        let args = [&args[..], &["--show-log-prob", "--beam", width]].concat();
-        let o = run(bin, &args);
+        let o = run(bin, &[&args[..], flags].concat());
         assert!(o.status.success(), "{}", text(&o).1);
-        let stdout = text(&o).0;
-        let (text, score) = stdout.split_once('\n').unwrap();
-        let lp = score
-            .strip_prefix("log-probability of the 20 added characters: ")
-            .and_then(|r| r.split(' ').next())
-            .unwrap_or_else(|| panic!("{score}"));
-        (text.to_string(), lp.parse::<f64>().unwrap())
+        text(&o).0
     };
-    let (greedy, greedy_lp) = beam("1");
+    let scored = beam(&["--show-log-prob", "--beam", "1"]);
+    let (greedy, score) = scored.split_once('\n').unwrap();
     assert_eq!(greedy, line);
-    assert!(beam("5").1 >= greedy_lp - 1e-3, "{greedy_lp}");
-    // α = 0 ranks by log P alone, which every character lowers: the beam
-    // returns a single character.
-    let args = ["generate", "--checkpoint", ck_s, "--beam", "5", "--alpha"];
-    let o = run(bin, &[&args[..], &["0"]].concat());
-    let one = text(&o).0;
-    assert_eq!(one.trim_end_matches('\n').chars().count(), 15, "{one}");
+    let lp = score
+        .strip_prefix("log-probability of the 20 added characters: ")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{score}"));
+    assert!(lp.parse::<f64>().unwrap() < 0.0, "{score}");
+    let one = beam(&["--beam", "5", "--alpha", "0"]);
+    let one = one.strip_suffix('\n').unwrap_or(&one);
+    assert_eq!(one.chars().count(), "time traveller".len() + 1, "{one}");
     let sample = |seed: &str| {
         let args = [
             "generate",
