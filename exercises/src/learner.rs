@@ -14,12 +14,13 @@
 // the allow keeps the untouched file quiet.
 #![allow(unused_imports)]
 
+use ch_birnn::scratch::{reverse_steps, BiCache, Bidirectional, Both};
 use ch_gru::scratch::{
-    gru_step, gru_step_backward, GruCache, GruParams, Variant,
+    gru_step, gru_step_backward, Gru, GruCache, GruParams, Variant,
 };
 use ch_lstm::scratch::LstmCache;
 use ch_rnn::scratch::{rnn_step, RnnCache, RnnParams};
-use d2l::rnn::{sigmoid, tanh, Input};
+use d2l::rnn::{backward_seq, sigmoid, tanh, Input};
 use ndarray::{Array2, Axis};
 
 pub use crate::{GateValues, MemoryCellGrads, TwoLayerGru};
@@ -173,3 +174,29 @@ pub fn two_layer_gru_step_backward(
     todo!("layer 1 first; its input gradient joins layer 0's dh")
 }
 // ANCHOR_END: two_layer_gru
+
+// ANCHOR: bidirectional_backward
+/// Bidirectional RNN chapter. `layer.forward(p, xs, state)` ran both
+/// directions over the dense inputs `xs` and returned O, whose step t is
+/// [→H_t, ←H_t]. Given that pass's `cache` and `d_o` = ∂L/∂O (stacked
+/// time-major, `(steps · batch, 2 · hiddens)`), add every parameter
+/// gradient of both directions into `g`, and return ∂L/∂X_t for every
+/// step, `(batch, inputs)` each, in the order of `xs`.
+///
+/// The checker compares every gradient with finite differences of the
+/// real `layer.forward`.
+///
+/// Book: "Bidirectional RNNs", section "The backward pass". Uses
+/// `backward_seq` once per direction (it takes the inputs as
+/// `Input::Dense(x.view())`), `reverse_steps`, and `layer.cell`.
+pub fn bidirectional_backward(
+    layer: &Bidirectional<Gru>,
+    p: &Both<GruParams<f64>>,
+    xs: &[Array2<f64>],
+    cache: &BiCache<GruCache<f64>>,
+    d_o: &Array2<f64>,
+    g: &mut Both<GruParams<f64>>,
+) -> Vec<Array2<f64>> {
+    todo!("split d_o, run each direction back through time, add the dXs")
+}
+// ANCHOR_END: bidirectional_backward

@@ -15,7 +15,8 @@ pub mod demo;
 pub mod learner;
 pub mod solutions;
 
-use ch_gru::scratch::{GruCache, GruParams};
+use ch_birnn::scratch::{BiCache, Bidirectional, Both};
+use ch_gru::scratch::{Gru, GruCache, GruParams};
 use ch_lstm::scratch::LstmCache;
 use ch_rnn::scratch::{RnnCache, RnnParams};
 use ndarray::Array2;
@@ -73,6 +74,19 @@ pub type TwoLayerBackward = fn(
     &mut [GruParams<f64>; 2],
 ) -> [Array2<f64>; 2];
 
+/// A bidirectional GRU layer's backward pass: (the layer, both
+/// directions' parameters, X_t of every step, the forward pass's caches,
+/// ∂L/∂O of every step stacked time-major `(steps · batch, 2 · hiddens)`,
+/// gradients to add into) → ∂L/∂X_t of every step.
+pub type BiBackward = fn(
+    &Bidirectional<Gru>,
+    &Both<GruParams<f64>>,
+    &[Array2<f64>],
+    &BiCache<GruCache<f64>>,
+    &Array2<f64>,
+    &mut Both<GruParams<f64>>,
+) -> Vec<Array2<f64>>;
+
 /// One set of answers: the learner's or the reference solutions.
 #[derive(Clone, Copy)]
 pub struct Answers {
@@ -86,6 +100,7 @@ pub struct Answers {
         fn(&LstmCache<f64>, &Array2<f64>, &Array2<f64>) -> MemoryCellGrads,
     pub two_layer_gru_step: TwoLayerStep,
     pub two_layer_gru_step_backward: TwoLayerBackward,
+    pub bidirectional_backward: BiBackward,
 }
 
 macro_rules! answers {
@@ -99,6 +114,7 @@ macro_rules! answers {
             lstm_memory_cell_backward: $m::lstm_memory_cell_backward,
             two_layer_gru_step: $m::two_layer_gru_step,
             two_layer_gru_step_backward: $m::two_layer_gru_step_backward,
+            bidirectional_backward: $m::bidirectional_backward,
         }
     };
 }

@@ -1,12 +1,13 @@
 //! Reference solutions, which `cargo test --workspace` runs through the
 //! same checker. Try the exercises in `learner.rs` before reading on.
 
+use ch_birnn::scratch::{reverse_steps, BiCache, Bidirectional, Both};
 use ch_gru::scratch::{
-    gru_step, gru_step_backward, GruCache, GruParams, Variant,
+    gru_step, gru_step_backward, Gru, GruCache, GruParams, Variant,
 };
 use ch_lstm::scratch::LstmCache;
 use ch_rnn::scratch::{RnnCache, RnnParams};
-use d2l::rnn::{sigmoid, tanh, Input};
+use d2l::rnn::{backward_seq, sigmoid, tanh, Input};
 use ndarray::{Array2, Axis};
 
 use crate::{GateValues, MemoryCellGrads, TwoLayerGru};
@@ -140,4 +141,40 @@ pub fn two_layer_gru_step_backward(
         g0,
     );
     [dh0_prev, dh1_prev]
+}
+
+pub fn bidirectional_backward(
+    layer: &Bidirectional<Gru>,
+    p: &Both<GruParams<f64>>,
+    xs: &[Array2<f64>],
+    cache: &BiCache<GruCache<f64>>,
+    d_o: &Array2<f64>,
+    g: &mut Both<GruParams<f64>>,
+) -> Vec<Array2<f64>> {
+    let batch = xs[0].nrows();
+    let h = d_o.ncols() / 2;
+    let inputs: Vec<Input<f64>> =
+        xs.iter().map(|x| Input::Dense(x.view())).collect();
+    // The first h columns are →H's, and go back from the last step.
+    let dh_fwd = d_o.slice(ndarray::s![.., ..h]);
+    let cell = &layer.cell;
+    let (_, dx_fwd) =
+        backward_seq(cell, &p.fwd, &inputs, &cache.fwd, dh_fwd, &mut g.fwd);
+    // ←H read the steps last first: so do its inputs and its gradients.
+    let reversed: Vec<Input<f64>> = inputs.iter().rev().copied().collect();
+    let dh_bwd = reverse_steps(d_o.slice(ndarray::s![.., h..]), batch);
+    let (_, dx_bwd) = backward_seq(
+        cell,
+        &p.bwd,
+        &reversed,
+        &cache.bwd,
+        dh_bwd.view(),
+        &mut g.bwd,
+    );
+    // X_t was read by both: its gradient is the sum.
+    dx_fwd
+        .into_iter()
+        .zip(dx_bwd.into_iter().rev())
+        .map(|(a, b)| a.expect("dense") + b.expect("dense"))
+        .collect()
 }

@@ -214,3 +214,31 @@ fn a_panic_other_than_todo_is_a_failure_with_its_message() {
     let why = failure("gru-gates-for-input-at", &answers);
     assert_eq!(why, "panicked: index out of bounds");
 }
+
+#[test]
+fn a_bidirectional_backward_that_forgets_to_reverse_is_caught() {
+    // The backward direction's slice of ∂L/∂O handed over in the order
+    // of the steps, not in the order that direction read them.
+    let answers = Answers {
+        bidirectional_backward: |layer, p, xs, cache, d_o, g| {
+            let h = d_o.ncols() / 2;
+            let batch = xs[0].nrows();
+            let mut wrong = d_o.clone();
+            let unreversed = ch_birnn::scratch::reverse_steps(
+                d_o.slice(ndarray::s![.., h..]),
+                batch,
+            );
+            wrong.slice_mut(ndarray::s![.., h..]).assign(&unreversed);
+            solutions::bidirectional_backward(layer, p, xs, cache, &wrong, g)
+        },
+        ..REFERENCE
+    };
+    fails_saying(
+        "bidirectional-backward",
+        &answers,
+        &["∂L/∂bwd.w_hz", "your g", "your return value"],
+    );
+    // The forward direction is right, and not blamed.
+    let why = failure("bidirectional-backward", &answers);
+    assert!(!why.contains("∂L/∂fwd."), "{why}");
+}

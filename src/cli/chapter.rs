@@ -150,7 +150,10 @@ pub fn exit_on_error(result: anyhow::Result<()>) {
     crate::io::console::error(&message);
     let interrupted = matches!(
         e.downcast_ref::<crate::train::TrainError>(),
-        Some(crate::train::TrainError::Interrupted { .. })
+        Some(
+            crate::train::TrainError::Interrupted { .. }
+                | crate::train::TrainError::InterruptedAt { .. }
+        )
     );
     std::process::exit(if interrupted {
         crate::io::console::interrupted_status()

@@ -26,7 +26,9 @@ use parse::{
     probability, seed, threads,
 };
 pub use parse::{positive_usize, MAX_BEAM, MAX_LEN, MAX_THREADS};
-pub use prepare::{default_threads, memory_estimate_bytes, Prepared, Shape};
+pub use prepare::{
+    available_memory, default_threads, memory_estimate_bytes, Prepared, Shape,
+};
 pub use report::{peak_rss_mb, result_table};
 pub use run::{train_and_save, train_scratch};
 

@@ -199,7 +199,7 @@ fn history_bytes(epochs: usize) -> f64 {
 }
 
 /// The memory this machine has free, from Linux's `MemAvailable`.
-fn available_memory() -> Option<f64> {
+pub fn available_memory() -> Option<f64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

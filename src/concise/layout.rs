@@ -7,6 +7,24 @@ use crate::rnn::{Output, TorchLayer, TorchLayout};
 use ndarray::{Array, ArrayD, Dimension, Ix1, Ix2};
 use tch::Tensor;
 
+/// Which direction of a layer: a bidirectional layer's second one reads
+/// the sequence from its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Forward,
+    Reverse,
+}
+
+impl Direction {
+    /// What PyTorch appends to the names of the direction's weights.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Direction::Forward => "",
+            Direction::Reverse => "_reverse",
+        }
+    }
+}
+
 /// Whether to read a variable's value or its gradient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Read {
@@ -60,21 +78,47 @@ impl<R> ConciseRnn<R> {
     /// Layer `l` of the recurrent layer, value or gradient, in PyTorch's
     /// layout (`rnn.weight_ih_l{l}` and so on).
     pub fn read_layer(&self, l: usize, read: Read) -> TorchLayer<f64> {
-        TorchLayer {
-            weight_ih: self.read2(&format!("rnn.weight_ih_l{l}"), read),
-            weight_hh: self.read2(&format!("rnn.weight_hh_l{l}"), read),
-            bias_ih: self.read1(&format!("rnn.bias_ih_l{l}"), read),
-            bias_hh: self.read1(&format!("rnn.bias_hh_l{l}"), read),
-        }
+        self.read_direction(l, Direction::Forward, read)
     }
 
     /// Overwrites layer `l` with weights in PyTorch's layout.
     pub fn write_layer(&mut self, l: usize, t: &TorchLayer<f64>) {
-        self.write(&format!("rnn.weight_ih_l{l}"), &t.weight_ih);
-        self.write(&format!("rnn.weight_hh_l{l}"), &t.weight_hh);
-        self.write(&format!("rnn.bias_ih_l{l}"), &t.bias_ih);
-        self.write(&format!("rnn.bias_hh_l{l}"), &t.bias_hh);
+        self.write_direction(l, Direction::Forward, t);
     }
+
+    // ANCHOR: reverse_names
+    /// One direction of layer `l`, in PyTorch's layout: the reverse
+    /// direction of a bidirectional layer is `rnn.weight_ih_l{l}_reverse`
+    /// and so on.
+    pub fn read_direction(
+        &self,
+        l: usize,
+        d: Direction,
+        read: Read,
+    ) -> TorchLayer<f64> {
+        let name = |w: &str| format!("rnn.{w}_l{l}{}", d.suffix());
+        TorchLayer {
+            weight_ih: self.read2(&name("weight_ih"), read),
+            weight_hh: self.read2(&name("weight_hh"), read),
+            bias_ih: self.read1(&name("bias_ih"), read),
+            bias_hh: self.read1(&name("bias_hh"), read),
+        }
+    }
+
+    /// Overwrites one direction of layer `l`.
+    pub fn write_direction(
+        &mut self,
+        l: usize,
+        d: Direction,
+        t: &TorchLayer<f64>,
+    ) {
+        let name = |w: &str| format!("rnn.{w}_l{l}{}", d.suffix());
+        self.write(&name("weight_ih"), &t.weight_ih);
+        self.write(&name("weight_hh"), &t.weight_hh);
+        self.write(&name("bias_ih"), &t.bias_ih);
+        self.write(&name("bias_hh"), &t.bias_hh);
+    }
+    // ANCHOR_END: reverse_names
 
     // ANCHOR: concise_copy
     /// Copies layer `l`'s parameters, in our layout, into the model.

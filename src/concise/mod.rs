@@ -11,7 +11,7 @@ mod layout;
 mod tanh;
 mod training;
 
-pub use layout::Read;
+pub use layout::{Direction, Read};
 pub use tanh::{TanhRnn, TanhState};
 
 /// A recurrent state of tch that can be cut from its graph and copied.
@@ -67,7 +67,9 @@ pub struct ConciseRnn<R> {
     pub rnn: R,
     linear: nn::Linear,
     vocab_size: i64,
-    num_hiddens: i64,
+    /// The width of what the linear layer reads: the hidden units, twice
+    /// over for a bidirectional layer.
+    num_outputs: i64,
     /// libtorch's Adam, made at the first Adam step.
     adam: Option<nn::Optimizer>,
     /// The probability of dropping a unit of the hidden states the linear
@@ -90,6 +92,28 @@ impl<R: TchRnn> ConciseRnn<R> {
         device: Device,
         kind: Kind,
     ) -> Self {
+        Self::with_directions(
+            vocab_size,
+            num_hiddens,
+            num_layers,
+            false,
+            device,
+            kind,
+        )
+    }
+
+    /// [`ConciseRnn::new`], bidirectional with `bidirectional: true`
+    /// (d2l's `nn.LSTM(..., bidirectional=True)`): every layer runs both
+    /// ways, its reverse direction's weights named `…_reverse`, and the
+    /// linear layer reads both hidden states, `2 · num_hiddens` wide.
+    pub fn with_directions(
+        vocab_size: usize,
+        num_hiddens: usize,
+        num_layers: usize,
+        bidirectional: bool,
+        device: Device,
+        kind: Kind,
+    ) -> Self {
         let mut vs = nn::VarStore::new(device);
         let k = 1.0 / (num_hiddens as f64).sqrt();
         let uniform = nn::Init::Uniform { lo: -k, up: k };
@@ -99,18 +123,20 @@ impl<R: TchRnn> ConciseRnn<R> {
             w_hh_init: uniform,
             b_ih_init: Some(uniform),
             b_hh_init: Some(uniform),
+            bidirectional,
             ..Default::default() // batch_first: (batch, steps, inputs)
         };
         let (v, h) = (vocab_size as i64, num_hiddens as i64);
         let rnn = R::build(&(vs.root() / "rnn"), v, h, config);
-        let linear = nn::linear(vs.root() / "linear", h, v, Default::default());
+        let o = if bidirectional { 2 * h } else { h };
+        let linear = nn::linear(vs.root() / "linear", o, v, Default::default());
         vs.set_kind(kind);
         Self {
             vs,
             rnn,
             linear,
             vocab_size: v,
-            num_hiddens: h,
+            num_outputs: o,
             adam: None,
             dropout: 0.0,
             weight_drop: 0.0,
@@ -148,7 +174,7 @@ impl<R: TchRnn> ConciseRnn<R> {
         let (hs, state) = self.rnn.seq_init(&one_hot, state);
         let hs = if train && self.dropout > 0.0 {
             let keep = 1.0 - self.dropout;
-            let shape = [b, 1, self.num_hiddens];
+            let shape = [b, 1, self.num_outputs];
             let mask = Tensor::empty(shape, (hs.kind(), hs.device()))
                 .bernoulli_float_(keep)
                 / keep;
@@ -156,7 +182,7 @@ impl<R: TchRnn> ConciseRnn<R> {
         } else {
             hs
         };
-        let logits = hs.reshape([-1, self.num_hiddens]).apply(&self.linear);
+        let logits = hs.reshape([-1, self.num_outputs]).apply(&self.linear);
         (logits, state)
     }
 }

@@ -25,6 +25,15 @@ pub const RUN_FILES: [&str; 6] = [
     "best.safetensors",
 ];
 
+/// Files that a run of another kind writes besides some of
+/// [`RUN_FILES`]: `ch_birnn fill`'s measurements.
+pub const OTHER_RUN_FILES: [&str; 1] = ["results.json"];
+
+/// Whether `name` is a file some run writes.
+fn is_run_file(name: &str) -> bool {
+    RUN_FILES.contains(&name) || OTHER_RUN_FILES.contains(&name)
+}
+
 /// Why a folder cannot receive a run.
 #[derive(Debug, Error)]
 pub enum OutError {
@@ -287,7 +296,7 @@ fn only_staged_files(dir: &Path) -> bool {
     fs::read_dir(dir).is_ok_and(|entries| {
         entries.flatten().all(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let staged = RUN_FILES.contains(&name.as_str()) || name == "probe";
+            let staged = is_run_file(&name) || name == "probe";
             staged && e.file_type().is_ok_and(|t| t.is_file())
         })
     })
@@ -300,8 +309,7 @@ pub(super) fn foreign_entries(dir: &Path) -> io::Result<Vec<String>> {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         // `.tmp-*` files are what earlier versions left when killed.
-        let ours =
-            RUN_FILES.contains(&name.as_str()) || name.starts_with(".tmp-");
+        let ours = is_run_file(&name) || name.starts_with(".tmp-");
         // A run writes files; a folder is the user's, whatever its name.
         if !ours || entry.file_type()?.is_dir() {
             foreign.push(name);

@@ -2,13 +2,16 @@
 //! loop, the sampler and the tests use ([`LanguageModel`]), which the
 //! from-scratch models ([`RnnModel`]) and the tch models implement, and
 //! the two code paths of a from-scratch model ([`CodePath`]), the second
-//! split between threads ([`parallel`]).
+//! split between threads ([`parallel`]); and a model over whole sequences
+//! with the loss where a task puts it ([`SeqModel`]).
 
 pub mod ngram;
 pub mod parallel;
 pub mod rnn_model;
+pub mod seq_model;
 
 pub use rnn_model::{time_major, Grads, Minibatch, RnnModel, RnnWeights};
+pub use seq_model::{Encoder, SeqModel, Uni};
 
 use crate::data::Batch;
 use crate::train::optim::Adam;

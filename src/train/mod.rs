@@ -61,6 +61,9 @@ pub enum TrainError {
     },
     #[error("interrupted in epoch {epoch}")]
     Interrupted { epoch: usize },
+    /// Ctrl-C in a run that counts something else than epochs.
+    #[error("interrupted at {at}")]
+    InterruptedAt { at: String },
     #[error(transparent)]
     Data(#[from] DataError),
 }

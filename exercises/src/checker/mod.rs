@@ -6,8 +6,9 @@
 //! `tools.rs` holds what every check uses (sizes, random inputs, the
 //! verdicts); `rnn.rs` the plain RNN chapter's; `gru.rs` the GRU
 //! chapter's exercises; `deep.rs` the LSTM's
-//! and the deep chapter's.
+//! and the deep chapter's; `birnn.rs` the bidirectional chapter's.
 
+mod birnn;
 mod deep;
 mod gru;
 mod rnn;
@@ -43,7 +44,7 @@ pub struct Exercise {
 }
 
 /// Every exercise with a checkable answer, in the book's order.
-pub const EXERCISES: [Exercise; 7] = [
+pub const EXERCISES: [Exercise; 8] = [
     Exercise {
         id: "rnn-step-backward",
         title: "Plain RNN: the backward step by hand",
@@ -92,6 +93,13 @@ pub const EXERCISES: [Exercise; 7] = [
         stubs: "two_layer_gru_step, two_layer_gru_step_backward",
         hint: "layer 1 reads layer 0's H_t: the input gradient layer 1's backward returns must join dh[0]",
         check: two_layer_gru,
+    },
+    Exercise {
+        id: "bidirectional-backward",
+        title: "Bidirectional RNN: the backward pass of both directions",
+        stubs: "bidirectional_backward",
+        hint: "the backward direction read the steps last first: reverse its inputs and its slice of d_o, then reverse the dXs it returns before adding",
+        check: birnn::backward,
     },
 ];
 
