@@ -7,6 +7,10 @@
 //! from its `metrics.json`, as the run itself writes it: so that every
 //! run's table has the rows of the current code, however old the run.
 //!
+//! With `results_table --seeds NAME=PATH,PATH,... ...`, one row per
+//! setting trained with several seeds: the mean and the spread of the
+//! runs' best validation and last training perplexities.
+//!
 //! The table has the columns every page needs (the perplexities, the
 //! speed and the wall time); `--with threads,path,rss,epochs,test` adds
 //! more (`test`: the test perplexity of a split that has a test part),
@@ -28,6 +32,10 @@ fn main() -> Result<()> {
         };
         print!("{}", d2l::cli::result_table(&read(&path)?));
         return Ok(());
+    }
+    if args.peek().map(String::as_str) == Some("--seeds") {
+        args.next();
+        return seeds_table(args);
     }
     let mut plot = None;
     if args.peek().map(String::as_str) == Some("--plot") {
@@ -122,6 +130,42 @@ fn main() -> Result<()> {
             runs.into_iter().map(|(name, h)| (name, h.epochs)).collect();
         plot_comparison(&curves, &path)
             .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The `--seeds` table: for each `NAME=PATH,PATH,...`, the mean and the
+/// range over its runs of the best validation perplexity and of the last
+/// training perplexity.
+fn seeds_table(args: impl Iterator<Item = String>) -> Result<()> {
+    println!(
+        "| setting | runs | best validation ppl, mean (min–max) | \
+         training ppl, mean (min–max) | epochs |"
+    );
+    println!("|---|---|---|---|---|");
+    for arg in args {
+        let (name, paths) = arg
+            .split_once('=')
+            .with_context(|| format!("expected NAME=PATH,PATH, got {arg:?}"))?;
+        let runs: Vec<History> =
+            paths.split(',').map(read).collect::<Result<_>>()?;
+        let stats = |f: &dyn Fn(&History) -> f64| {
+            let v: Vec<f64> = runs.iter().map(f).collect();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            format!("{mean:.2} ({min:.2}–{max:.2})")
+        };
+        let mut epochs: Vec<String> =
+            runs.iter().map(|h| h.epochs.len().to_string()).collect();
+        epochs.dedup();
+        println!(
+            "| `{name}` | {} | {} | {} | {} |",
+            runs.len(),
+            stats(&|h| h.best_valid().valid_perplexity),
+            stats(&|h| h.last().train_perplexity),
+            epochs.join(", ")
+        );
     }
     Ok(())
 }

@@ -6,13 +6,16 @@
 //! - [`gates`]: the gates of a layer side by side, and the input terms
 //!   and input gradients of all steps at once;
 //! - [`activations`]: σ and tanh in place, vectorised in f32;
-//! - [`kernel`]: the small matrix product inside the loop.
+//! - [`kernel`]: the small matrix product inside the loop;
+//! - [`teaching`]: the same trait for a cell with no fused arithmetic,
+//!   through the teaching loops.
 
 pub mod activations;
 pub mod cell;
 pub mod engine;
 pub mod gates;
 pub mod kernel;
+pub mod teaching;
 
 pub use activations::{exp_f32, sigmoid_mut, tanh_mut, wide};
 pub use cell::{

@@ -7,3 +7,4 @@ pub mod concise;
 pub mod fast;
 pub mod layout;
 pub mod scratch;
+pub mod variants;

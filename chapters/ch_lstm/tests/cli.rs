@@ -8,3 +8,56 @@ d2l::chapter_cli_tests!(
     &["--iter", "random"],
     "lstm"
 );
+
+mod variants {
+    use d2l::io::checkpoint::Checkpoint;
+    use d2l::testkit::clitest::{in_temp_dir, run, train_and_generate, TINY};
+
+    const BIN: &str = env!("CARGO_BIN_EXE_ch_lstm");
+
+    fn stderr(o: &std::process::Output) -> String {
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    }
+
+    #[test]
+    fn a_variant_trains_on_the_teaching_path_and_generates() {
+        in_temp_dir(BIN, |bin, dir| {
+            let out = dir.join("cifg");
+            let flags = ["--variant", "cifg", "--forget-bias", "1"];
+            train_and_generate(bin, &flags, &out);
+            let ck = Checkpoint::load(&out.join("model.safetensors")).unwrap();
+            assert_eq!(ck.meta("variant").unwrap(), "cifg");
+            assert_eq!(ck.meta("forget_bias").unwrap(), "1");
+            let result =
+                std::fs::read_to_string(out.join("result.md")).unwrap();
+            assert!(result.contains("teaching path"), "{result}");
+        });
+    }
+
+    #[test]
+    fn bad_variants_and_biases_are_refused() {
+        in_temp_dir(BIN, |bin, dir| {
+            let out = dir.join("never");
+            let out = out.to_str().unwrap();
+            for (flags, says) in [
+                (vec!["--variant", "peephole"], "one of full, nig"),
+                (vec!["--forget-bias", "nan"], "from -100 to 100"),
+                (vec!["--forget-bias", "1e9"], "from -100 to 100"),
+            ] {
+                let mut args = TINY.to_vec();
+                args.extend(flags.iter());
+                args.extend(["--out", out]);
+                let o = run(bin, &args);
+                assert_eq!(o.status.code(), Some(2), "{flags:?}");
+                assert!(stderr(&o).contains(says), "{}", stderr(&o));
+            }
+            let mut args = TINY.to_vec();
+            args.extend(["--variant", "nfg", "--impl", "concise", "--out"]);
+            args.push(out);
+            let o = run(bin, &args);
+            assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+            assert!(stderr(&o).contains("leave out --impl concise"));
+            assert!(!std::path::Path::new(out).exists());
+        });
+    }
+}
