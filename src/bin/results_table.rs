@@ -8,8 +8,10 @@
 //! run's table has the rows of the current code, however old the run.
 //!
 //! With `results_table --seeds NAME=PATH,PATH,... ...`, one row per
-//! setting trained with several seeds: the mean and the spread of the
-//! runs' best validation and last training perplexities.
+//! setting trained with several seeds: the mean and the range of the
+//! runs' best validation perplexities, the range of the epochs where
+//! each was best, and the mean and range of the last training
+//! perplexities.
 //!
 //! The table has the columns every page needs (the perplexities, the
 //! speed and the wall time); `--with threads,path,rss,epochs,test` adds
@@ -139,31 +141,41 @@ fn main() -> Result<()> {
 /// training perplexity.
 fn seeds_table(args: impl Iterator<Item = String>) -> Result<()> {
     println!(
-        "| setting | runs | best validation ppl, mean (min–max) | \
-         training ppl, mean (min–max) | epochs |"
+        "| setting | runs | best validation ppl, mean (min–max) | its \
+         epoch (min–max) | last training ppl, mean (min–max) | epochs |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     for arg in args {
         let (name, paths) = arg
             .split_once('=')
             .with_context(|| format!("expected NAME=PATH,PATH, got {arg:?}"))?;
         let runs: Vec<History> =
             paths.split(',').map(read).collect::<Result<_>>()?;
-        let stats = |f: &dyn Fn(&History) -> f64| {
-            let v: Vec<f64> = runs.iter().map(f).collect();
-            let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let values = |f: &dyn Fn(&History) -> f64| -> Vec<f64> {
+            runs.iter().map(f).collect()
+        };
+        let range = |v: &[f64]| {
             let min = v.iter().copied().fold(f64::INFINITY, f64::min);
             let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (min, max)
+        };
+        let stats = |v: Vec<f64>| {
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let (min, max) = range(&v);
             format!("{mean:.2} ({min:.2}–{max:.2})")
         };
-        let mut epochs: Vec<String> =
-            runs.iter().map(|h| h.epochs.len().to_string()).collect();
+        let best = values(&|h| h.best_valid().epoch as f64);
+        let (first, last) = range(&best);
+        let mut epochs: Vec<usize> =
+            runs.iter().map(|h| h.epochs.len()).collect();
+        epochs.sort_unstable();
         epochs.dedup();
+        let epochs: Vec<String> = epochs.iter().map(usize::to_string).collect();
         println!(
-            "| `{name}` | {} | {} | {} | {} |",
+            "| `{name}` | {} | {} | {first}–{last} | {} | {} |",
             runs.len(),
-            stats(&|h| h.best_valid().valid_perplexity),
-            stats(&|h| h.last().train_perplexity),
+            stats(values(&|h| h.best_valid().valid_perplexity)),
+            stats(values(&|h| h.last().train_perplexity)),
             epochs.join(", ")
         );
     }

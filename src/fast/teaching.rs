@@ -1,13 +1,13 @@
-//! [`Sequence`](super::Sequence) for a cell with no fused arithmetic: the whole sequence
-//! through the teaching loops, so that a cell written only as its step
-//! and backward step (an LSTM variant, say) still trains, generates and
-//! is checked by every tool that asks for a `Sequence`.
+//! [`Sequence`](super::Sequence) for a cell with no fused arithmetic: the
+//! whole sequence through the teaching loops, so that a cell written only
+//! as its step and backward step (an LSTM variant, say) still trains,
+//! generates and is checked by every tool that asks for a `Sequence`.
 
 use super::cell::{Head, SeqGrads};
 use crate::rnn::{backward_seq, forward_seq, Cell, Seq};
 use ndarray::{concatenate, Array2, ArrayView2, Axis, NdFloat};
 
-/// [`Sequence::seq_forward`](super::Sequence::seq_forward) by [`forward_seq`].
+/// [`seq_forward`](super::Sequence::seq_forward) by [`forward_seq`].
 pub fn seq_forward<F: NdFloat, C: Cell<F>>(
     cell: &C,
     p: &C::Params,
@@ -17,8 +17,8 @@ pub fn seq_forward<F: NdFloat, C: Cell<F>>(
     forward_seq(cell, p, &xs.steps(), state).0
 }
 
-/// [`Sequence::seq_forward_backward`](super::Sequence::seq_forward_backward) by [`forward_seq`], `head`, then
-/// [`backward_seq`].
+/// [`seq_forward_backward`](super::Sequence::seq_forward_backward) by
+/// [`forward_seq`], `head`, then [`backward_seq`].
 pub fn seq_forward_backward<F: NdFloat, C: Cell<F>>(
     cell: &C,
     p: &C::Params,
@@ -41,7 +41,8 @@ pub fn seq_forward_backward<F: NdFloat, C: Cell<F>>(
     (d_state0, dx)
 }
 
-/// Gives a cell type the [`Sequence`](crate::fast::Sequence) of the teaching loops:
+/// Gives a cell type the [`Sequence`](crate::fast::Sequence) of the
+/// teaching loops:
 /// `d2l::teaching_sequence!(LstmVariant);` beside its `impl Cell<F>`.
 #[macro_export]
 macro_rules! teaching_sequence {

@@ -25,11 +25,11 @@ struct LstmTrainArgs {
     /// Take one piece out of the LSTM (Greff et al.): `nig`, `nfg`, `nog`
     /// (no input, forget or output gate), `niaf`, `noaf` (no input or
     /// output activation), `cifg` (input gate = 1 − forget gate). A
-    /// variant trains on the teaching path.
+    /// variant trains on the teaching path, whatever --path says.
     #[arg(long, value_parser = variant, default_value = "full")]
     variant: Variant,
     /// The forget gate's bias b_f at the start (d2l's: 0). Any other value
-    /// trains on the teaching path.
+    /// trains on the teaching path, whatever --path says.
     #[arg(long, default_value_t = 0.0, value_parser = forget_bias,
           allow_negative_numbers = true)]
     forget_bias: f64,
@@ -55,7 +55,8 @@ fn main() {
 
 fn generate(args: &GenerateArgs) -> Result<()> {
     cli::generate_scratch(args, CHAPTER.name, "lstm", |ck, v, h| {
-        // Checkpoints from before the variants have no `variant`.
+        // d2l's LSTM, and checkpoints from before the variants, record
+        // no `variant`. Its step is the chapter's `lstm_step` exactly.
         let name = ck.meta("variant").unwrap_or("full");
         let Some(variant) = Variant::from_name(name) else {
             bail!(
@@ -75,6 +76,12 @@ fn generate(args: &GenerateArgs) -> Result<()> {
 fn train(args: &LstmTrainArgs) -> Result<()> {
     let common = &args.common;
     let plain = args.variant == Variant::Full && args.forget_bias == 0.0;
+    if args.variant == Variant::Nfg && args.forget_bias != 0.0 {
+        bail!(
+            "--forget-bias does nothing with --variant nfg, which has no \
+             forget gate: leave one of them out"
+        );
+    }
     if !plain && common.implementation == cli::Impl::Concise {
         bail!(
             "--variant and --forget-bias are for the from-scratch model: \
@@ -87,11 +94,10 @@ fn train(args: &LstmTrainArgs) -> Result<()> {
         return ch_lstm::concise::train_cli(common, run);
     }
     let v = run.splits.vocab.len();
-    let mut meta = BTreeMap::from([
-        ("model".to_string(), "lstm".to_string()),
-        ("variant".to_string(), args.variant.name().to_string()),
-    ]);
+    let mut meta = BTreeMap::from([("model".to_string(), "lstm".to_string())]);
     if plain {
+        // As before the variants: a run of d2l's LSTM records none, so
+        // that its earlier runs still resume.
         let cell = Lstm::new(v, common.num_hiddens);
         return cli::train_scratch(
             cell,
@@ -101,6 +107,7 @@ fn train(args: &LstmTrainArgs) -> Result<()> {
             meta,
         );
     }
+    meta.insert("variant".to_string(), args.variant.name().to_string());
     meta.insert("forget_bias".to_string(), args.forget_bias.to_string());
     let cell = LstmVariant {
         num_inputs: v,

@@ -87,7 +87,8 @@ pub struct LstmCache<F> {
     pub f: Array2<F>,
     pub o: Array2<F>,
     pub c_tilde: Array2<F>,
-    /// tanh(C_t)
+    /// tanh(C_t) (C_t itself in the variant without an output
+    /// activation, `variants::Variant::Noaf`)
     pub tanh_c: Array2<F>,
 }
 

@@ -243,8 +243,11 @@ pub fn variant_step_backward<F: NdFloat>(
 /// its sizes, its variant, and the initial b_f.
 #[derive(Debug, Clone, Copy)]
 pub struct LstmVariant {
+    /// The width of X_t.
     pub num_inputs: usize,
+    /// The width of H_t and C_t.
     pub num_hiddens: usize,
+    /// Which piece is taken out.
     pub variant: Variant,
     /// Every entry of b_f starts here (d2l: 0; Jozefowicz et al.: 1).
     pub forget_bias: f64,
