@@ -21,7 +21,7 @@ use clap::Parser;
 use d2l::data::{load_book_splits, load_splits_time_machine};
 use d2l::data::{Sampling, SeqDataLoader};
 use d2l::io::atomic::write_atomic;
-use d2l::model::CodePath;
+use d2l::model::{CodePath, ThreadSplit};
 use measure::{flops_per_token, Setup, MODELS};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -60,6 +60,11 @@ struct Args {
     /// products, "Making it fast").
     #[arg(long, value_delimiter = ',', default_value = "teaching,fast")]
     paths: Vec<CodePath>,
+    /// With more than one thread on the fast path, also run each model
+    /// with its threads sharing every step instead of each taking a block
+    /// of the batch, and compare.
+    #[arg(long)]
+    no_steps_split: bool,
     /// Calls per step micro-benchmark.
     #[arg(long, default_value_t = 300)]
     step_iters: usize,
@@ -149,10 +154,22 @@ fn main() -> Result<()> {
         let mut runs = Vec::new();
         for &path in &args.paths {
             for &threads in &threads {
-                let setup = Setup { threads, path };
-                let sizes = (vocab, HIDDENS);
-                let r = measure::scratch(name, sizes, setup, &loader, epochs)?;
-                runs.push(("scratch", Some(path), r));
+                let mut splits = vec![ThreadSplit::Batch];
+                if path == CodePath::Fast && threads > 1 && !args.no_steps_split
+                {
+                    splits.push(ThreadSplit::Steps);
+                }
+                for split in splits {
+                    let setup = Setup {
+                        threads,
+                        path,
+                        split,
+                    };
+                    let sizes = (vocab, HIDDENS);
+                    let r =
+                        measure::scratch(name, sizes, setup, &loader, epochs)?;
+                    runs.push(("scratch", Some((path, split)), r));
+                }
             }
         }
         #[cfg(feature = "torch")]
@@ -161,14 +178,16 @@ fn main() -> Result<()> {
             None,
             measure::concise(name, vocab, HIDDENS, &loader, epochs)?,
         ));
-        for (imp, path, r) in runs {
-            let path = path.map(CodePath::name);
+        for (imp, setup, r) in runs {
+            let path = setup.map(|(p, _)| p.name());
+            let split = setup.map(|(_, s)| s.name());
             let gflops = r.median * flops / 1e9;
             eprintln!(
-                "{name:>5} {imp:<8} {:<9} {} thread(s) {:>8.0} tokens/s \
-                 (median of {}), {gflops:.1} GFLOP/s",
+                "{name:>5} {imp:<8} {:<9} {} thread(s) {:<5} {:>8.0} \
+                 tokens/s (median of {}), {gflops:.1} GFLOP/s",
                 path.unwrap_or("libtorch"),
                 r.threads,
+                split.unwrap_or(""),
                 r.median,
                 r.per_epoch.len(),
             );
@@ -176,6 +195,7 @@ fn main() -> Result<()> {
                 "model": name,
                 "impl": imp,
                 "path": path,
+                "split": split,
                 "threads": r.threads,
                 "tokens_per_sec": {
                     "median": r.median, "min": r.min, "max": r.max,

@@ -7,7 +7,7 @@ use ch_gru::scratch::{Gru, Variant};
 use ch_lstm::scratch::Lstm;
 use d2l::cli::peak_rss_mb;
 use d2l::data::SeqDataLoader;
-use d2l::model::{CodePath, LanguageModel, RnnModel};
+use d2l::model::{CodePath, LanguageModel, RnnModel, ThreadSplit};
 use d2l::rnn::Cell;
 use d2l::train::{train_epoch, TrainConfig};
 use rand::rngs::StdRng;
@@ -31,12 +31,14 @@ pub fn shape(name: &str) -> (usize, usize) {
 pub struct Setup {
     pub threads: usize,
     pub path: CodePath,
+    pub split: ThreadSplit,
 }
 
 impl Setup {
     fn apply<C: Cell<f32>>(self, mut m: RnnModel<f32, C>) -> RnnModel<f32, C> {
         m.threads = self.threads;
         m.path = self.path;
+        m.thread_split = self.split;
         m
     }
 }

@@ -26,12 +26,12 @@ pub fn sweep_svg(
             .into_drawing_area();
         root.fill(&WHITE)?;
         let panels = root.split_evenly((models.len().max(1), 2));
-        // Room above the highest line for the legend.
+        // Room above the highest line for the legend, five lines tall.
         let top = rows
             .iter()
             .filter_map(|r| r["gflops"].as_f64())
             .fold(peak, f64::max)
-            * 1.5;
+            * 1.8;
         for (i, model) in models.iter().enumerate() {
             let mine: Vec<&Value> = rows
                 .iter()
@@ -151,5 +151,6 @@ fn label(r: &Value) -> String {
     }
     let threads = r["threads"].as_u64().unwrap_or(0);
     let s = if threads == 1 { "" } else { "s" };
-    format!("scratch, {threads} thread{s}")
+    let split = crate::report::split_name(r);
+    format!("scratch, {threads} thread{s}{split}")
 }

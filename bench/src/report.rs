@@ -21,14 +21,25 @@ pub fn ratios(models: &[Value]) -> Value {
     Value::Object(out)
 }
 
-/// "fast, 2 threads": a scratch run's path and thread count.
+/// "fast, 2 threads": a scratch run's path and thread count, and how the
+/// threads shared the minibatch when they shared its steps.
 fn setup_name(m: &Value) -> String {
     let threads = m["threads"].as_u64().unwrap_or(0);
     format!(
-        "{}, {threads} thread{}",
+        "{}, {threads} thread{}{}",
         m["path"].as_str().unwrap_or("?"),
-        if threads == 1 { "" } else { "s" }
+        if threads == 1 { "" } else { "s" },
+        split_name(m)
     )
+}
+
+/// ", steps shared" for a run whose threads shared each step.
+pub fn split_name(m: &Value) -> &'static str {
+    if m["split"] == "steps" {
+        ", steps shared"
+    } else {
+        ""
+    }
 }
 
 /// The CPU's name, its cores, and libtorch's threads where it is linked.
@@ -57,7 +68,7 @@ fn num(v: &Value) -> f64 {
 /// "scratch, fast path" or "concise (libtorch)".
 fn implementation(m: &Value) -> String {
     match m["path"].as_str() {
-        Some(path) => format!("scratch, {path} path"),
+        Some(path) => format!("scratch, {path} path{}", split_name(m)),
         None if m["impl"] == "scratch" => "scratch, fast path".to_string(),
         None => "concise (libtorch)".to_string(),
     }
@@ -201,7 +212,7 @@ fn column(r: &Value) -> String {
         "fast"
     };
     let s = if threads == 1 { "" } else { "s" };
-    format!("{imp}, {threads} thread{s}")
+    format!("{imp}, {threads} thread{s}{}", split_name(r))
 }
 
 fn as_u64(v: &Value) -> u64 {

@@ -10,7 +10,7 @@
 use crate::measure::{self, flops_per_token, shape, Measured, Setup};
 use anyhow::Result;
 use d2l::data::{Sampling, SeqDataLoader};
-use d2l::model::CodePath;
+use d2l::model::{CodePath, ThreadSplit};
 use serde_json::{json, Value};
 
 /// The steps of every minibatch, d2l's.
@@ -80,28 +80,42 @@ pub fn run(
                 STEPS,
                 Sampling::Sequential,
             )?;
-            let mut runs: Vec<(&str, Measured)> = Vec::new();
+            let mut runs: Vec<(&str, ThreadSplit, Measured)> = Vec::new();
             for &threads in &thread_counts {
-                let setup = Setup {
-                    threads,
-                    path: CodePath::Fast,
+                // More than one thread: the batch split, then the steps
+                // shared.
+                let splits: &[ThreadSplit] = match threads {
+                    1 => &[ThreadSplit::Batch],
+                    _ => &[ThreadSplit::Batch, ThreadSplit::Steps],
                 };
-                let sizes = (vocab, point.hiddens);
-                let r = measure::scratch(name, sizes, setup, &loader, epochs)?;
-                runs.push(("scratch", r));
+                for &split in splits {
+                    let setup = Setup {
+                        threads,
+                        path: CodePath::Fast,
+                        split,
+                    };
+                    let sizes = (vocab, point.hiddens);
+                    let r =
+                        measure::scratch(name, sizes, setup, &loader, epochs)?;
+                    runs.push(("scratch", split, r));
+                }
             }
             #[cfg(feature = "torch")]
             {
                 let h = point.hiddens;
                 let r = measure::concise(name, vocab, h, &loader, epochs)?;
-                runs.push(("concise", r));
+                runs.push(("concise", ThreadSplit::Batch, r));
             }
-            for (imp, r) in runs {
+            for (imp, split, r) in runs {
                 let gflops = r.median * flops / 1e9;
                 eprintln!(
                     "sweep {name:>5} hidden {:>4} batch {:>3} {imp:<8} \
-                     {} thread(s) {:>8.0} tokens/s, {gflops:.1} GFLOP/s",
-                    point.hiddens, point.batch, r.threads, r.median
+                     {} thread(s) {:<5} {:>8.0} tokens/s, {gflops:.1} GFLOP/s",
+                    point.hiddens,
+                    point.batch,
+                    r.threads,
+                    split.name(),
+                    r.median
                 );
                 rows.push(json!({
                     "model": name,
@@ -109,6 +123,7 @@ pub fn run(
                     "batch": point.batch,
                     "impl": imp,
                     "threads": r.threads,
+                    "split": split.name(),
                     "tokens_per_sec": r.median,
                     "gflops": gflops,
                 }));

@@ -176,8 +176,8 @@ pub struct TrainArgs {
     /// Continue the run that Ctrl-C (or a crash) stopped, from the state it
     /// keeps in <out>.resume (written every minute and on Ctrl-C), with
     /// the same flags; only --epochs and --threads may change. On as many
-    /// threads it ends exactly where the run would have ended
-    /// uninterrupted. From-scratch models only.
+    /// threads (on any number, with --share-steps) it ends exactly where
+    /// the run would have ended uninterrupted. From-scratch models only.
     #[arg(long)]
     pub resume: bool,
     /// CPU threads to train with. The from-scratch model splits each
@@ -192,6 +192,14 @@ pub struct TrainArgs {
     /// The concise model has only its own.
     #[arg(long, value_enum, default_value_t)]
     pub path: CodePath,
+    /// With several threads on the fast path: run every step of the whole
+    /// minibatch on all of them together (each step's product cut by
+    /// columns) instead of giving each thread a block of the batch. Faster
+    /// for large models (about 1024 units, whose weights no core's cache
+    /// holds), no faster at d2l's size, and the same numbers on any
+    /// number of threads ("Making it fast").
+    #[arg(long)]
+    pub share_steps: bool,
 }
 
 /// Which text trains and which validates: d2l's split by default.

@@ -5,6 +5,7 @@
 use super::{Chapter, Device, Impl, TrainArgs};
 use crate::data::{SeqDataLoader, Splits};
 use crate::io::outputs::OutDir;
+use crate::model::CodePath;
 use crate::train::{TrainConfig, PREDICT_EVERY};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
@@ -73,6 +74,13 @@ impl TrainArgs {
             bail!(
                 "--device cuda needs --impl concise: the from-scratch model \
                  runs on the CPU only"
+            );
+        }
+        if self.share_steps && (concise || self.path != CodePath::Fast) {
+            bail!(
+                "--share-steps needs the from-scratch model on the fast path \
+                 (--path fast, the default): only the fast path's engine \
+                 runs each step on several threads"
             );
         }
         let splits = self.split.load()?;

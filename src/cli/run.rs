@@ -8,7 +8,7 @@ use crate::cli::plot::perplexity_svg;
 use crate::fast::Sequence;
 use crate::io::checkpoint::{encode, Checkpoint};
 use crate::io::console;
-use crate::model::{KeepWeights, LanguageModel, RnnModel};
+use crate::model::{KeepWeights, LanguageModel, RnnModel, ThreadSplit};
 use crate::train::generate::{predict, Decoding};
 use crate::train::PREFIX;
 use crate::train::{evaluate, train_from, History, Progress, TestScore};
@@ -67,6 +67,9 @@ fn settings(
     if let Some(path) = model.path() {
         put("path", path.name().to_string());
     }
+    if args.share_steps {
+        put("share_steps", "true".to_string());
+    }
     s
 }
 
@@ -114,6 +117,9 @@ pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
     crate::model::parallel::keep_freed_memory();
     model.set_threads(run.threads);
     model.set_path(args.path);
+    if args.share_steps {
+        model.set_thread_split(ThreadSplit::Steps);
+    }
     console::catch_interrupts();
     let (splits, loader) = (&run.splits, &run.loader);
     let start = std::time::Instant::now();

@@ -43,6 +43,13 @@ pub trait Sequence<F: NdFloat>: Cell<F> {
         head: &mut Head<'_, F>,
         grads: &mut Self::Params,
     ) -> SeqGrads<F, Self::State>;
+
+    /// Whether the whole sequence runs through the engine, whose threads
+    /// share every step ([`super::team`]). A model splits the batch
+    /// between its threads instead when it does not.
+    fn shares_steps(&self) -> bool {
+        false
+    }
 }
 // ANCHOR_END: sequence
 
@@ -202,6 +209,10 @@ macro_rules! fused_sequence {
                 $crate::fast::engine::seq_forward_backward(
                     self, p, xs, state, head, grads,
                 )
+            }
+
+            fn shares_steps(&self) -> bool {
+                true
             }
         }
     };

@@ -8,15 +8,19 @@
 //! gradients as one product over all steps after the loop, and the input
 //! gradients ([`input_grads`]). A cell supplies the arithmetic of one step
 //! on matrices the engine hands it, and nothing else ([`super::cell`]).
+//!
+//! The loops run on the engine's threads ([`super::team`]): on one thread
+//! unless a caller asks for more with [`super::with_threads`], each step's
+//! product cut between them by columns and the cell's arithmetic by rows.
 
 use super::activations::wide;
 use super::cell::{Backward, Forward, Fused, Head, SeqGrads, Sums};
-use super::gates::step_rows;
 use super::gates::{gate, input_grads, input_terms, side_by_side};
 use super::kernel::{add_mat_mul_packed, Packed};
+use super::team::{add_mat_mul, run_team, threads, Shared};
 use crate::rnn::{Seq, Tensors};
-use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Ix2, NdFloat};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Ix2, NdFloat};
+use std::ops::Range;
 
 /// What the backward pass needs from the forward pass of a sequence.
 #[derive(Debug, Clone)]
@@ -30,38 +34,38 @@ pub struct SeqCache<F> {
     pub saved: Vec<Array2<F>>,
 }
 
-/// The rows of step t − 1 of each stacked state, and of step t to write.
-fn prev_next<F>(
-    tracks: &mut [Array2<F>],
-    t: usize,
-    b: usize,
-) -> (Vec<ArrayView2<'_, F>>, Vec<ArrayViewMut2<'_, F>>) {
-    tracks
-        .iter_mut()
-        .map(|m| {
-            let nh = m.ncols();
-            let (done, rest) = m.view_mut().split_at(Axis(0), (t + 1) * b);
-            // Steps 0 … t, read-only from here on: step t − 1 is the last.
-            let done: &[F] = done.into_slice().expect("a row-major matrix");
-            let prev = ArrayView2::from_shape((b, nh), &done[t * b * nh..])
-                .expect("b rows of nh");
-            (prev, rest.slice_move(s![..b, ..]))
-        })
-        .unzip()
+/// Each matrix of `ms`, to be shared by the engine's threads.
+fn shared<F>(ms: &mut [Array2<F>]) -> Vec<Shared<'_, F>> {
+    ms.iter_mut().map(Shared::new).collect()
 }
 
-fn rows<F>(ms: &[Array2<F>], t: usize, b: usize) -> Vec<ArrayView2<'_, F>> {
-    ms.iter().map(|m| step_rows(m.view(), t, b)).collect()
+/// Rows `r` of each matrix, to read. # Safety: as [`Shared::rows`].
+unsafe fn rows_of<'a, F>(
+    ms: &[Shared<'a, F>],
+    r: Range<usize>,
+) -> Vec<ArrayView2<'a, F>> {
+    ms.iter().map(|m| unsafe { m.rows(r.clone()) }).collect()
 }
 
-fn rows_mut<F>(
-    ms: &mut [Array2<F>],
-    t: usize,
-    b: usize,
-) -> Vec<ArrayViewMut2<'_, F>> {
-    ms.iter_mut()
-        .map(|m| step_rows(m.view_mut(), t, b))
+/// Rows `r` of each matrix, to write. # Safety: as [`Shared::rows_mut`].
+unsafe fn rows_of_mut<'a, F>(
+    ms: &[Shared<'a, F>],
+    r: Range<usize>,
+) -> Vec<ArrayViewMut2<'a, F>> {
+    ms.iter()
+        .map(|m| unsafe { m.rows_mut(r.clone()) })
         .collect()
+}
+
+/// The rows of step t, for a batch of `b`.
+fn step_all(b: usize) -> impl Fn(usize) -> Range<usize> {
+    move |t| t * b..(t + 1) * b
+}
+
+/// A thread's `rows` of step t.
+fn step_mine(b: usize, rows: &Range<usize>) -> impl Fn(usize) -> Range<usize> {
+    let rows = rows.clone();
+    move |t| t * b + rows.start..t * b + rows.end
 }
 
 /// Sets `state` to the rows of `rows` of every stacked tensor.
@@ -76,7 +80,8 @@ fn set_state<F: NdFloat, T: Tensors<F>>(
 }
 
 // ANCHOR: engine_forward
-/// The whole sequence forward from `state`.
+/// The whole sequence forward from `state`, on the engine's threads
+/// ([`super::team`]).
 pub fn forward<F: NdFloat, C: Fused<F>>(
     cell: &C,
     p: &C::Params,
@@ -88,8 +93,7 @@ pub fn forward<F: NdFloat, C: Fused<F>>(
     let direct = w.direct.len() * nh;
     // [X W_x1 + b_1 | X W_x2 + b_2 | …] for every step.
     let mut gates = input_terms(&xs.x, &w.input);
-    // The recurrent weights, laid out once for every step's product.
-    let w_h = Packed::new(&side_by_side(&w.direct));
+    let w_h = side_by_side(&w.direct);
     let own = cell.pack(p, false);
     let mut states: Vec<Array2<F>> = state
         .named()
@@ -102,28 +106,50 @@ pub fn forward<F: NdFloat, C: Fused<F>>(
         })
         .collect();
     let mut saved = vec![Array2::zeros((steps * b, nh)); C::SAVED];
-    // The loop compiled for 8-lane vectors where the CPU has them.
-    wide(
-        #[inline(always)]
-        || {
-            for t in 0..steps {
-                let (prev, next) = prev_next(&mut states, t, b);
-                let mut g = step_rows(gates.view_mut(), t, b);
-                // … + H_{t−1} [W_h1 | W_h2 | …], one product.
-                let mut g_direct = g.slice_mut(s![.., ..direct]);
-                add_mat_mul_packed(&prev[0], &w_h, &mut g_direct);
-                let saved = rows_mut(&mut saved, t, b);
-                let s = Forward {
-                    gates: g,
-                    prev,
-                    next,
-                    saved,
-                    own: &own,
-                };
-                cell.forward_step(p, s);
+    let (tracks, g_all) = (shared(&mut states), Shared::new(&mut gates));
+    let saved_all = shared(&mut saved);
+    run_team(threads(), |me| {
+        // This thread's columns of each product, and rows of each step.
+        let (cols, rows) = (me.block(direct, 16), me.block(b, 1));
+        let (all, mine) = (step_all(b), step_mine(b, &rows));
+        // Its block of the recurrent weights, laid out once.
+        let w_h = Packed::new(&w_h.slice(s![.., cols.clone()]));
+        // SAFETY: between two waits each thread writes only its block (its
+        // columns of step t's gates in the product; its rows of step t,
+        // and of t + 1 of the states, in the step) and reads only what no
+        // thread writes in that phase.
+        let product = |t: usize| unsafe {
+            let mut g = g_all.block_mut(all(t), cols.clone());
+            add_mat_mul_packed(&tracks[0].rows(all(t)), &w_h, &mut g);
+        };
+        let step = |t: usize| unsafe {
+            Forward {
+                gates: g_all.rows_mut(mine(t)),
+                prev: rows_of(&tracks, mine(t)),
+                next: rows_of_mut(&tracks, mine(t + 1)),
+                saved: rows_of_mut(&saved_all, mine(t)),
+                own: &own,
             }
-        },
-    );
+        };
+        // The loop compiled for 8-lane vectors where the CPU has them.
+        wide(
+            #[inline(always)]
+            || {
+                for t in 0..steps {
+                    // … + H_{t−1} [W_h1 | W_h2 | …]: its columns.
+                    if !cols.is_empty() {
+                        product(t);
+                    }
+                    me.wait();
+                    // The cell's arithmetic: its rows.
+                    if !rows.is_empty() {
+                        cell.forward_step(p, step(t));
+                    }
+                    me.wait();
+                }
+            },
+        );
+    });
     SeqCache {
         states,
         gates,
@@ -148,47 +174,76 @@ pub fn backward<F: NdFloat, C: Fused<F>>(
     let (b, steps, nh) = (xs.batch, xs.num_steps(), cell.num_hiddens());
     let w = cell.weights(p);
     let direct = w.direct.len() * nh;
-    // The transposed recurrent weights, laid out once for the loop.
-    let w_h_t = Packed::new(&side_by_side(&w.direct).t());
+    let w_h = side_by_side(&w.direct);
     let own = cell.pack(p, true);
     // [dA_1 | dA_2 | …]: the gradients of every pre-activation.
     let mut da = Array2::zeros(cache.gates.raw_dim());
     let mut saved_back = vec![Array2::zeros((steps * b, nh)); C::SAVED_BACK];
     // ∂L/∂state_t, carried back.
     let mut d_state = vec![Array2::zeros((b, nh)); cache.states.len()];
-    wide(
-        #[inline(always)]
-        || {
-            for t in (0..steps).rev() {
-                d_state[0] += &step_rows(dhs.view(), t, b);
-                let mut da_t = step_rows(da.view_mut(), t, b);
-                let s = Backward {
-                    gates: step_rows(cache.gates.view(), t, b),
-                    prev: rows(&cache.states, t, b),
-                    saved: rows(&cache.saved, t, b),
-                    d_state: d_state.iter_mut().map(|d| d.view_mut()).collect(),
-                    da: da_t.view_mut(),
-                    saved_back: rows_mut(&mut saved_back, t, b),
-                    own: &own,
-                };
-                cell.backward_step(p, s);
-                // dH_{t−1} += [dA_1 | dA_2 | …] [W_h1 | W_h2 | …]ᵀ
-                let da_direct = da_t.slice(s![.., ..direct]);
-                add_mat_mul_packed(
-                    &da_direct,
-                    &w_h_t,
-                    &mut d_state[0].view_mut(),
-                );
+    let (da_all, d_all) = (Shared::new(&mut da), shared(&mut d_state));
+    let saved_back_all = shared(&mut saved_back);
+    run_team(threads(), |me| {
+        let (cols, rows) = (me.block(nh, 16), me.block(b, 1));
+        let (all, mine) = (step_all(b), step_mine(b, &rows));
+        // Its block of the transposed recurrent weights, laid out once.
+        let w_h_t = Packed::new(&w_h.t().slice(s![.., cols.clone()]));
+        // SAFETY: between two waits each thread writes only its block (its
+        // rows of ∂L/∂state and of step t's dA in the step; its columns
+        // of dH_{t−1} in the product) and reads only what no thread
+        // writes in that phase.
+        let step = |t: usize| unsafe {
+            let mut dh = d_all[0].rows_mut(rows.clone());
+            dh += &dhs.slice(s![mine(t), ..]);
+            Backward {
+                gates: cache.gates.slice(s![mine(t), ..]),
+                prev: cache
+                    .states
+                    .iter()
+                    .map(|m| m.slice(s![mine(t), ..]))
+                    .collect(),
+                saved: cache
+                    .saved
+                    .iter()
+                    .map(|m| m.slice(s![mine(t), ..]))
+                    .collect(),
+                d_state: rows_of_mut(&d_all, rows.clone()),
+                da: da_all.rows_mut(mine(t)),
+                saved_back: rows_of_mut(&saved_back_all, mine(t)),
+                own: &own,
             }
-        },
-    );
+        };
+        let product = |t: usize| unsafe {
+            let da_t = da_all.block(all(t), 0..direct);
+            let mut dh = d_all[0].block_mut(0..b, cols.clone());
+            add_mat_mul_packed(&da_t, &w_h_t, &mut dh);
+        };
+        wide(
+            #[inline(always)]
+            || {
+                for t in (0..steps).rev() {
+                    // dA and most of dH_{t−1}: its rows.
+                    if !rows.is_empty() {
+                        cell.backward_step(p, step(t));
+                    }
+                    me.wait();
+                    // dH_{t−1} += [dA_1 | dA_2 | …] [W_h1 | W_h2 | …]ᵀ:
+                    // its columns.
+                    if !cols.is_empty() {
+                        product(t);
+                    }
+                    me.wait();
+                }
+            },
+        );
+    });
     // The recurrent weight gradients, each one product over all steps:
     // ∂L/∂W_h· = Σ_t H_{t−1}ᵀ dA_·.
     let h_prev = cache.states[0].slice(s![..steps * b, ..]);
-    let one = F::one();
-    for (k, dw) in cell.weight_grads(g).direct.into_iter().enumerate() {
-        general_mat_mul(one, &h_prev.t(), &gate(da.view(), k, nh), one, dw);
-    }
+    let products = (cell.weight_grads(g).direct.into_iter().enumerate())
+        .map(|(k, dw)| (h_prev.t(), gate(da.view(), k, nh), dw.view_mut()))
+        .collect();
+    add_mat_mul(F::one(), products);
     let sums = Sums {
         h_prev,
         da: da.view(),

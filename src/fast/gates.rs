@@ -7,8 +7,8 @@
 //! `g · hiddens .. (g + 1) · hiddens`. Row `t · batch + i` belongs to
 //! sequence `i` at step `t`, as in [`crate::rnn::Seq`].
 
+use super::team::add_mat_mul;
 use crate::rnn::Input;
-use ndarray::linalg::general_mat_mul;
 use ndarray::{
     s, Array1, Array2, ArrayBase, ArrayView2, ArrayViewMut2, Axis, Ix2,
     NdFloat, RawData,
@@ -55,7 +55,7 @@ pub fn input_terms<F: NdFloat>(
         // One product for all gates: X [W_1 | W_2 | …].
         let views: Vec<_> = gates.iter().map(|(w, _)| w.view()).collect();
         let w = ndarray::concatenate(Axis(1), &views).expect("one shape");
-        general_mat_mul(F::one(), x, &w, F::one(), &mut out);
+        add_mat_mul(F::one(), vec![(x.view(), w.view(), out.view_mut())]);
     }
     out
 }
@@ -92,7 +92,7 @@ pub fn input_grads<F: NdFloat>(
         Input::Dense(x) => {
             // Xᵀ [dA_1 | dA_2 | …] in one product, then cut by gate.
             let mut dw_all = Array2::zeros((x.ncols(), da.ncols()));
-            general_mat_mul(F::one(), &x.t(), &da, F::zero(), &mut dw_all);
+            add_mat_mul(F::zero(), vec![(x.t(), da, dw_all.view_mut())]);
             for (g, dw) in dw.iter_mut().enumerate() {
                 **dw += &gate(dw_all.view(), g, hiddens);
             }
@@ -100,7 +100,7 @@ pub fn input_grads<F: NdFloat>(
             let views: Vec<_> = w.iter().map(|w| w.view()).collect();
             let w = ndarray::concatenate(Axis(1), &views).expect("one shape");
             let mut dx = Array2::zeros(x.raw_dim());
-            general_mat_mul(F::one(), &da, &w.t(), F::zero(), &mut dx);
+            add_mat_mul(F::zero(), vec![(da, w.t(), dx.view_mut())]);
             Some(dx)
         }
     }

@@ -7,6 +7,7 @@
 //!   and input gradients of all steps at once;
 //! - [`activations`]: σ and tanh in place, vectorised in f32;
 //! - [`kernel`]: the small matrix product inside the loop;
+//! - [`team`]: the threads that share each step and each product;
 //! - [`teaching`]: the same trait for a cell with no fused arithmetic,
 //!   through the teaching loops.
 
@@ -16,6 +17,7 @@ pub mod engine;
 pub mod gates;
 pub mod kernel;
 pub mod teaching;
+pub mod team;
 
 pub use activations::{exp_f32, sigmoid_mut, tanh_mut, wide};
 pub use cell::{
@@ -23,3 +25,4 @@ pub use cell::{
     Weights,
 };
 pub use gates::{gate, rows, rows_mut, step_rows};
+pub use team::{add_mat_mul, threads, with_threads};

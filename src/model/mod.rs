@@ -85,6 +85,10 @@ pub trait LanguageModel {
     /// Asks a from-scratch model to train on `path`; others ignore it.
     fn set_path(&mut self, _path: CodePath) {}
 
+    /// Asks a from-scratch model to share its threads this way; others
+    /// ignore it.
+    fn set_thread_split(&mut self, _split: ThreadSplit) {}
+
     /// The from-scratch model's path; `None` for a model that has none.
     fn path(&self) -> Option<CodePath> {
         None
@@ -122,6 +126,32 @@ pub enum CodePath {
     Fast,
 }
 // ANCHOR_END: path
+
+// ANCHOR: split
+/// How a from-scratch model's threads share a minibatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThreadSplit {
+    /// Each thread runs a block of the batch's sequences through the whole
+    /// model, and the gradients are summed ([`parallel`]). Faster on the
+    /// machines we measured; the sums' order depends on the threads.
+    #[default]
+    Batch,
+    /// The threads run the whole batch together, step by step: each
+    /// step's product cut by columns, the cell's arithmetic by rows
+    /// ([`crate::fast::team`]). The same numbers on any number of
+    /// threads. Fast path only; elsewhere the batch is split.
+    Steps,
+}
+// ANCHOR_END: split
+
+impl ThreadSplit {
+    pub fn name(self) -> &'static str {
+        match self {
+            ThreadSplit::Batch => "batch",
+            ThreadSplit::Steps => "steps",
+        }
+    }
+}
 
 impl CodePath {
     pub fn name(self) -> &'static str {

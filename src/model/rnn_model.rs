@@ -1,9 +1,9 @@
 //! A recurrent language model: tokens → cell → output layer, and its
 //! minibatch computation on either path.
 
-use super::{CodePath, KeepWeights, LanguageModel};
+use super::{CodePath, KeepWeights, LanguageModel, ThreadSplit};
 use crate::data::Batch;
-use crate::fast::Sequence;
+use crate::fast::{with_threads, Sequence};
 use crate::rnn::{
     backward_seq, drop_units, drop_weights, dropout_mask, forward_seq, norm_sq,
     scale, sgd, softmax_cross_entropy, weight_masks, zero, Cell, Input, Output,
@@ -29,6 +29,8 @@ pub struct RnnModel<F: NdFloat, C: Cell<F>> {
     pub threads: usize,
     /// The step-by-step loops the chapters teach, or the cell's fast path.
     pub path: CodePath,
+    /// How the threads share a minibatch.
+    pub thread_split: ThreadSplit,
     /// Adam's moments, from its first step on.
     pub adam: Option<AdamMoments<F, C::Params>>,
     /// The probability of dropping a unit of the hidden states the output
@@ -94,6 +96,7 @@ impl<F: NdFloat, C: Cell<F>> RnnModel<F, C> {
             output,
             threads: 1,
             path: CodePath::default(),
+            thread_split: ThreadSplit::default(),
             adam: None,
             dropout: 0.0,
             weight_drop: 0.0,
@@ -134,6 +137,16 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
         out
     }
 
+    /// Whether the threads run the whole batch together
+    /// ([`ThreadSplit::Steps`]): asked for, on the fast path, and every layer
+    /// runs through the engine.
+    fn shares_steps(&self) -> bool {
+        let fast = self.path == CodePath::Fast;
+        self.thread_split == ThreadSplit::Steps
+            && fast
+            && self.cell.shares_steps()
+    }
+
     /// [`RnnModel::forward_backward_masked`] with the recurrent weights
     /// dropped by `weight_masks` (from [`weight_masks`], frozen), if any:
     /// the minibatch runs with W̃ = W ⊙ M, and `cell_grads` receives
@@ -165,6 +178,8 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
         mask: Option<ArrayView2<'_, F>>,
         state: &mut C::State,
     ) -> (f64, C::State) {
+        let (steps, threads, path) =
+            (self.shares_steps(), self.threads, self.path);
         let minibatch = Minibatch {
             cell: &self.cell,
             params: &self.params,
@@ -173,10 +188,12 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
             mask,
         };
         let grads = (&mut self.cell_grads, &mut self.output_grads);
-        if self.threads > 1 && batch.batch_size() > 1 {
-            minibatch.run_split(state, grads, (self.threads, self.path))
+        if steps {
+            with_threads(threads, || minibatch.run(path, state, grads))
+        } else if threads > 1 && batch.batch_size() > 1 {
+            minibatch.run_split(state, grads, (threads, path))
         } else {
-            minibatch.run(self.path, state, grads)
+            minibatch.run(path, state, grads)
         }
     }
 
@@ -199,7 +216,11 @@ impl<F: NdFloat, C: Sequence<F>> RnnModel<F, C> {
             CodePath::Fast => {
                 let tokens = steps.concat();
                 let xs = Seq::new(Input::Tokens(&tokens), batch.batch_size());
-                self.cell.seq_forward(&self.params, &xs, state)
+                // Without the split by steps, evaluation is one thread.
+                let threads =
+                    if self.shares_steps() { self.threads } else { 1 };
+                let (cell, p) = (&self.cell, &self.params);
+                with_threads(threads, || cell.seq_forward(p, &xs, state))
             }
         };
         let hs = match mask {
@@ -351,6 +372,10 @@ impl<F: NdFloat, C: Sequence<F>> LanguageModel for RnnModel<F, C> {
 
     fn set_path(&mut self, path: CodePath) {
         self.path = path;
+    }
+
+    fn set_thread_split(&mut self, split: ThreadSplit) {
+        self.thread_split = split;
     }
 
     fn path(&self) -> Option<CodePath> {

@@ -51,6 +51,10 @@ impl<F: NdFloat, C: Sequence<F>> Sequence<F> for Stack<C> {
         let layers = (&self.layers[..], &masks[..]);
         layers_forward_backward(layers, p, xs, state, head, grads)
     }
+
+    fn shares_steps(&self) -> bool {
+        self.layers.iter().all(|l| l.shares_steps())
+    }
 }
 // ANCHOR_END: stack_seq
 

@@ -4,8 +4,8 @@
 
 use crate::scratch::{Gru, GruParams, Variant};
 use d2l::fast::kernel::{add_mat_mul_packed, Packed};
-use d2l::fast::{gate, sigmoid_mut, tanh_mut, Backward, Forward, Fused, Sums};
-use ndarray::linalg::general_mat_mul;
+use d2l::fast::{add_mat_mul, gate, sigmoid_mut, tanh_mut};
+use d2l::fast::{Backward, Forward, Fused, Sums};
 use ndarray::{azip, Axis, NdFloat};
 
 // ANCHOR: gru_fused
@@ -104,12 +104,14 @@ impl<F: NdFloat> Fused<F> for Gru {
             // ∂L/∂W_hh = Σ_t (R ⊙ H_{t−1})ᵀ dA_h
             Variant::ResetBefore => {
                 let da_h = gate(s.da, 2, self.num_hiddens);
-                general_mat_mul(one, &s.saved[0].t(), &da_h, one, &mut g.w_hh);
+                let product = (s.saved[0].t(), da_h, g.w_hh.view_mut());
+                add_mat_mul(one, vec![product]);
             }
             // ∂L/∂W_hh = Σ_t H_{t−1}ᵀ ∂L/∂hh, ∂L/∂b_hh = Σ ∂L/∂hh
             Variant::ResetAfter => {
                 let d_hh = &s.saved_back[0];
-                general_mat_mul(one, &s.h_prev.t(), d_hh, one, &mut g.w_hh);
+                let product = (s.h_prev.t(), d_hh.view(), g.w_hh.view_mut());
+                add_mat_mul(one, vec![product]);
                 g.b_hh += &d_hh.sum_axis(Axis(0));
             }
         }

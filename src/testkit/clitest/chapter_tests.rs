@@ -171,6 +171,11 @@ macro_rules! chapter_fault_tests {
             }
 
             #[test]
+            fn shared_steps_change_no_bit() {
+                check($crate::testkit::clitest::resume::shared_steps_change_no_bit);
+            }
+
+            #[test]
             fn resume_ends_where_the_run_would_have() {
                 check(
                     $crate::testkit::clitest::resume::resume_ends_where_the_run_would_have,

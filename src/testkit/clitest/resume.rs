@@ -111,3 +111,26 @@ pub fn resume_ends_where_the_run_would_have(bin: &str, dir: &Path) {
     let o = run(bin, &strs(&args(&total, &["--quiet", "--resume"])));
     fails(&o, 1, &["--resume: cannot read", "run.resume"]);
 }
+
+/// `--share-steps` on 2 threads trains to one thread's numbers, every
+/// epoch, to the last bit; off the fast path it is refused.
+pub fn shared_steps_change_no_bit(bin: &str, dir: &Path) {
+    let train = |extra: &[&str], name: &str| {
+        let out = dir.join(name);
+        let mut args = super::TINY.to_vec();
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--quiet", "--out", s(&out)]);
+        let o = run(bin, &args);
+        assert!(o.status.success(), "{}", text(&o).1);
+        epochs(&out)
+    };
+    let one = train(&["--threads", "1"], "one");
+    let shared = train(&["--threads", "2", "--share-steps"], "shared");
+    assert_eq!(one, shared, "2 threads sharing the steps differ from 1");
+    let out = dir.join("teaching");
+    let mut args = super::TINY.to_vec();
+    args.extend_from_slice(&["--share-steps", "--path", "teaching"]);
+    args.extend_from_slice(&["--out", s(&out)]);
+    fails(&run(bin, &args), 1, &["--share-steps needs", "--path fast"]);
+    assert!(!out.exists(), "wrote {}", out.display());
+}
