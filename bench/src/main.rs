@@ -60,9 +60,10 @@ struct Args {
     /// products, "Making it fast").
     #[arg(long, value_delimiter = ',', default_value = "teaching,fast")]
     paths: Vec<CodePath>,
-    /// With more than one thread on the fast path, also run each model
-    /// with its threads sharing every step instead of each taking a block
-    /// of the batch, and compare.
+    /// Skip the runs whose threads share every step. By default, with more
+    /// than one thread on the fast path, each model (and each point of the
+    /// sweep) also runs with its threads sharing every step instead of
+    /// each taking a block of the batch.
     #[arg(long)]
     no_steps_split: bool,
     /// Calls per step micro-benchmark.
@@ -211,7 +212,8 @@ fn main() -> Result<()> {
 
     let sweep = if args.sweep {
         let book = load_book_splits()?;
-        sweep::run(&args.models, epochs, &book.train, vocab, cores)?
+        let steps = !args.no_steps_split;
+        sweep::run(&args.models, epochs, &book.train, vocab, (cores, steps))?
     } else {
         Vec::new()
     };

@@ -62,7 +62,7 @@ pub fn run(
     epochs: (usize, usize),
     train: &[usize],
     vocab: usize,
-    cores: usize,
+    (cores, steps_split): (usize, bool),
 ) -> Result<Vec<Value>> {
     let mut rows = Vec::new();
     let mut thread_counts = vec![1];
@@ -85,8 +85,10 @@ pub fn run(
                 // More than one thread: the batch split, then the steps
                 // shared.
                 let splits: &[ThreadSplit] = match threads {
-                    1 => &[ThreadSplit::Batch],
-                    _ => &[ThreadSplit::Batch, ThreadSplit::Steps],
+                    t if t > 1 && steps_split => {
+                        &[ThreadSplit::Batch, ThreadSplit::Steps]
+                    }
+                    _ => &[ThreadSplit::Batch],
                 };
                 for &split in splits {
                     let setup = Setup {

@@ -194,10 +194,10 @@ pub struct TrainArgs {
     pub path: CodePath,
     /// With several threads on the fast path: run every step of the whole
     /// minibatch on all of them together (each step's product cut by
-    /// columns) instead of giving each thread a block of the batch. Faster
-    /// for large models (about 1024 units, whose weights no core's cache
-    /// holds), no faster at d2l's size, and the same numbers on any
-    /// number of threads ("Making it fast").
+    /// columns) instead of giving each thread a block of the batch. On
+    /// two cores, faster for large LSTMs (512 to 1024 units, whose weights
+    /// no core's cache holds), slower at d2l's size; the same numbers on
+    /// any number of threads ("Making it fast").
     #[arg(long)]
     pub share_steps: bool,
 }

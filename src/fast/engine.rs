@@ -34,6 +34,12 @@ pub struct SeqCache<F> {
     pub saved: Vec<Array2<F>>,
 }
 
+/// The engine's threads for a batch of `b` rows and products `cols` wide:
+/// no more than have a row or a block of 16 columns to work on.
+fn team_size(b: usize, cols: usize) -> usize {
+    threads().min(b.max(cols.div_ceil(16))).max(1)
+}
+
 /// Each matrix of `ms`, to be shared by the engine's threads.
 fn shared<F>(ms: &mut [Array2<F>]) -> Vec<Shared<'_, F>> {
     ms.iter_mut().map(Shared::new).collect()
@@ -108,7 +114,7 @@ pub fn forward<F: NdFloat, C: Fused<F>>(
     let mut saved = vec![Array2::zeros((steps * b, nh)); C::SAVED];
     let (tracks, g_all) = (shared(&mut states), Shared::new(&mut gates));
     let saved_all = shared(&mut saved);
-    run_team(threads(), |me| {
+    run_team(team_size(b, direct), |me| {
         // This thread's columns of each product, and rows of each step.
         let (cols, rows) = (me.block(direct, 16), me.block(b, 1));
         let (all, mine) = (step_all(b), step_mine(b, &rows));
@@ -183,7 +189,7 @@ pub fn backward<F: NdFloat, C: Fused<F>>(
     let mut d_state = vec![Array2::zeros((b, nh)); cache.states.len()];
     let (da_all, d_all) = (Shared::new(&mut da), shared(&mut d_state));
     let saved_back_all = shared(&mut saved_back);
-    run_team(threads(), |me| {
+    run_team(team_size(b, nh), |me| {
         let (cols, rows) = (me.block(nh, 16), me.block(b, 1));
         let (all, mine) = (step_all(b), step_mine(b, &rows));
         // Its block of the transposed recurrent weights, laid out once.
@@ -193,8 +199,11 @@ pub fn backward<F: NdFloat, C: Fused<F>>(
         // of dH_{t−1} in the product) and reads only what no thread
         // writes in that phase.
         let step = |t: usize| unsafe {
-            let mut dh = d_all[0].rows_mut(rows.clone());
-            dh += &dhs.slice(s![mine(t), ..]);
+            // ∂L/∂H_t from above (the view ends here, before the step's).
+            {
+                let mut dh = d_all[0].rows_mut(rows.clone());
+                dh += &dhs.slice(s![mine(t), ..]);
+            }
             Backward {
                 gates: cache.gates.slice(s![mine(t), ..]),
                 prev: cache

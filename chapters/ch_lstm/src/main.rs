@@ -88,6 +88,13 @@ fn train(args: &LstmTrainArgs) -> Result<()> {
              leave out --impl concise"
         );
     }
+    if !plain && common.share_steps {
+        bail!(
+            "--share-steps needs the fast path, and a --variant or a \
+             --forget-bias trains on the teaching path: leave out one or \
+             the other"
+        );
+    }
     let run = common.prepare(&CHAPTER, SHAPE)?;
     #[cfg(feature = "torch")]
     if common.implementation == cli::Impl::Concise {

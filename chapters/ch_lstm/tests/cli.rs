@@ -102,6 +102,12 @@ mod variants {
             let o = run(bin, &args);
             assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
             assert!(stderr(&o).contains("leave out --impl concise"));
+            let mut args = TINY.to_vec();
+            args.extend(["--forget-bias", "1", "--share-steps", "--out"]);
+            args.push(out);
+            let o = run(bin, &args);
+            assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+            assert!(stderr(&o).contains("--share-steps needs the fast path"));
             assert!(!std::path::Path::new(out).exists());
         });
     }

@@ -2,7 +2,7 @@
 //! seed, and writes the table, the gradient figure and the numbers.
 
 use crate::task::Recall;
-use crate::train::{with_model, Kind, Outcome, Setting, SOLVED};
+use crate::train::{with_model, Kind, Outcome, Setting, HELD_OUT, SOLVED};
 use anyhow::{ensure, Result};
 use clap::Parser;
 use d2l::io::outputs::OutDir;
@@ -43,8 +43,9 @@ pub struct Args {
     /// Updates between two measurements of the held-out accuracy.
     #[arg(long, default_value_t = 25)]
     pub every: usize,
-    /// The length whose gradients grads.svg shows [default: the middle
-    /// one of --lengths].
+    /// The length whose gradients grads.svg shows, one of --lengths
+    /// [default: the middle one]. The figure's models are trained again,
+    /// on the first seed.
     #[arg(long)]
     pub grad_length: Option<usize>,
     /// Output folder.
@@ -78,11 +79,47 @@ fn check(a: &Args) -> Result<()> {
         "--batch-size: between 1 and 4096"
     );
     ensure!(
-        a.lr.is_finite() && a.lr > 0.0,
-        "--lr must be a positive number"
+        a.lr.is_finite() && a.lr > 0.0 && a.lr <= 10.0,
+        "--lr: a positive number up to 10 (Adam's steps are about lr each)"
     );
     ensure!(a.every >= 1, "--every must be at least 1");
+    let distinct = |v: &[u64]| {
+        let mut sorted = v.to_vec();
+        sorted.sort_unstable();
+        sorted.windows(2).all(|w| w[0] != w[1])
+    };
+    let lengths: Vec<u64> = a.lengths.iter().map(|&l| l as u64).collect();
+    ensure!(
+        distinct(&lengths) && distinct(&a.seeds),
+        "--lengths and --seeds: each value once"
+    );
+    if let Some(g) = a.grad_length {
+        ensure!(
+            a.lengths.contains(&g),
+            "--grad-length {g}: the figure shows one of --lengths ({})",
+            join(&a.lengths)
+        );
+    }
+    // The largest run keeps every step's cache of the held-out sequences:
+    // about 8 matrices of rows × hiddens f32 per step.
+    let longest = a.lengths.iter().max().copied().unwrap_or(0);
+    let rows = a.batch_size.max(HELD_OUT).max(256);
+    let need = 32.0 * (longest * rows * a.num_hiddens) as f64;
+    if let Some(have) = d2l::cli::available_memory() {
+        ensure!(
+            need <= have / 2.0,
+            "the longest sequences need about {:.1} GB to train and \
+             measure, more than half of the {:.1} GB free: use shorter \
+             --lengths or fewer --num-hiddens",
+            need / 1e9,
+            have / 1e9
+        );
+    }
     Ok(())
+}
+
+fn join<T: ToString>(v: &[T]) -> String {
+    v.iter().map(T::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn setting(a: &Args, kind: Kind, len: usize, seed: u64) -> Setting {
@@ -145,7 +182,8 @@ pub fn run(a: &Args) -> Result<()> {
         .iter()
         .map(|(s, o)| {
             json!({"model": s.kind.name(), "length": s.len, "seed": s.seed,
-                   "solved_at": o.solved_at, "curve": o.curve})
+                   "solved_at": o.solved_at, "diverged_at": o.diverged_at,
+                   "curve": o.curve})
         })
         .collect();
     let norms_json: Vec<_> = lines
@@ -170,9 +208,10 @@ pub fn run(a: &Args) -> Result<()> {
 
 /// "250", or "– (27%)" for a run that did not reach the threshold.
 fn cell(o: &Outcome) -> String {
-    match o.solved_at {
-        Some(u) => u.to_string(),
-        None => format!("– ({:.0}%)", 100.0 * o.last_accuracy()),
+    match (o.solved_at, o.diverged_at) {
+        (Some(u), _) => u.to_string(),
+        (None, Some(u)) => format!("diverged at {u}"),
+        (None, None) => format!("– ({:.0}%)", 100.0 * o.last_accuracy()),
     }
 }
 

