@@ -26,8 +26,9 @@ pub const RUN_FILES: [&str; 6] = [
 ];
 
 /// Files that a run of another kind writes besides some of
-/// [`RUN_FILES`]: `ch_birnn fill`'s measurements.
-pub const OTHER_RUN_FILES: [&str; 1] = ["results.json"];
+/// [`RUN_FILES`]: the measurements of `ch_birnn fill` and `ch_memory`,
+/// and `ch_memory`'s figure.
+pub const OTHER_RUN_FILES: [&str; 2] = ["results.json", "grads.svg"];
 
 /// Whether `name` is a file some run writes.
 fn is_run_file(name: &str) -> bool {

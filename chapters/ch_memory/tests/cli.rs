@@ -1,5 +1,5 @@
 //! The `ch_memory` command line on tiny runs: it writes its three outputs
-//! together, and refuses bad settings before training, writing nothing.
+//! together (and again into the same folder), and refuses bad settings before training, writing nothing.
 
 use std::process::Command;
 
@@ -57,6 +57,9 @@ fn a_tiny_run_writes_the_table_the_figure_and_the_numbers() {
         json["grad_norms"][0]["untrained"].as_array().unwrap().len(),
         6
     );
+    // A second run replaces the first: its folder holds only run files.
+    let o = run(TINY, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]
