@@ -15,8 +15,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// The files a run writes.
-pub const RUN_FILES: [&str; 6] = [
+/// The files a training run writes.
+pub const RUN_FILES: &[&str] = &[
     "metrics.json",
     "result.md",
     "samples.txt",
@@ -25,15 +25,12 @@ pub const RUN_FILES: [&str; 6] = [
     "best.safetensors",
 ];
 
-/// Files that a run of another kind writes besides some of
-/// [`RUN_FILES`]: the measurements of `ch_birnn fill` and `ch_memory`,
-/// and `ch_memory`'s figure.
-pub const OTHER_RUN_FILES: [&str; 2] = ["results.json", "grads.svg"];
+/// The files `ch_birnn fill` writes.
+pub const FILL_FILES: &[&str] = &["results.json", "result.md"];
 
-/// Whether `name` is a file some run writes.
-fn is_run_file(name: &str) -> bool {
-    RUN_FILES.contains(&name) || OTHER_RUN_FILES.contains(&name)
-}
+/// The files `ch_memory` writes.
+pub const MEMORY_FILES: &[&str] = &["results.json", "result.md", "grads.svg"];
+
 
 /// Why a folder cannot receive a run.
 #[derive(Debug, Error)]
@@ -69,18 +66,31 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutError + '_ {
     }
 }
 
-/// A folder that has been checked to receive a run.
+/// A folder that has been checked to receive a run of one kind.
 #[derive(Debug, Clone)]
 pub struct OutDir {
     target: PathBuf,
+    /// The files this kind of run writes: a folder holding anything else
+    /// is not one of its runs, and is never replaced.
+    files: &'static [&'static str],
 }
 
 impl OutDir {
-    /// Checks, before any training, that `target` can receive a run: it
-    /// does not exist yet or is a folder of run files, and a staging
-    /// folder can be written beside it. Removes staging folders that
-    /// killed runs left behind.
+    /// Checks, before any training, that `target` can receive a training
+    /// run: [`OutDir::check_for`] with [`RUN_FILES`].
     pub fn check(target: &Path) -> Result<Self, OutError> {
+        Self::check_for(target, RUN_FILES)
+    }
+
+    /// Checks, before any work, that `target` can receive a run that
+    /// writes `files`: it does not exist yet or is a folder of those
+    /// files only (so that one kind of run never replaces another's, nor
+    /// a user's folder), and a staging folder can be written beside it.
+    /// Removes staging folders that killed runs left behind.
+    pub fn check_for(
+        target: &Path,
+        files: &'static [&'static str],
+    ) -> Result<Self, OutError> {
         let target = match fs::canonicalize(target) {
             Ok(real) => real,
             Err(_) => match fs::read_link(target) {
@@ -95,14 +105,14 @@ impl OutDir {
                 Err(_) => absolute(target),
             },
         };
-        recover(&target);
+        recover(&target, files);
         match fs::metadata(&target) {
             Ok(m) if !m.is_dir() => {
                 return Err(OutError::NotAFolder(target));
             }
             Ok(_) => {
-                let foreign =
-                    foreign_entries(&target).map_err(io_error(&target))?;
+                let foreign = foreign_entries(&target, files)
+                    .map_err(io_error(&target))?;
                 if !foreign.is_empty() {
                     let shown = foreign.len().min(5);
                     let mut found = foreign[..shown].join(", ");
@@ -126,7 +136,7 @@ impl OutDir {
                 })
             }
         }
-        let dir = Self { target };
+        let dir = Self { target, files };
         dir.remove_stale();
         // Proves now, not after the training, that the folder is writable.
         let probe = dir.stage()?;
@@ -174,7 +184,7 @@ impl OutDir {
                 && decimal(n)
                 && pid.parse().is_ok_and(|p: u32| !process_alive(p))
                 && entry.file_type().is_ok_and(|t| t.is_dir())
-                && only_staged_files(&entry.path());
+                && only_staged_files(&entry.path(), self.files);
             if ours {
                 let _ = fs::remove_dir_all(entry.path());
             }
@@ -196,13 +206,15 @@ impl OutDir {
                     return Ok(Staged {
                         dir,
                         target: self.target.clone(),
+                        files: self.files,
                         done: false,
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n += 1,
+                // Named as the user gave it: the staging folder is ours.
                 Err(e) => {
                     return Err(OutError::Io {
-                        path: dir,
+                        path: self.target.clone(),
                         source: e,
                     })
                 }
@@ -217,6 +229,7 @@ impl OutDir {
 pub struct Staged {
     dir: PathBuf,
     target: PathBuf,
+    files: &'static [&'static str],
     done: bool,
 }
 
@@ -228,7 +241,16 @@ impl Staged {
 
     /// Writes `name` into the staging folder and syncs it to disk. The
     /// file's mode follows the umask, like any file a program creates.
+    ///
+    /// # Panics
+    /// If `name` is not one of the files this kind of run writes (or the
+    /// probe): a run that wrote it could not be replaced by the next.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), OutError> {
+        assert!(
+            self.files.contains(&name) || name == "probe",
+            "{name} is not among the files this run declared: {:?}",
+            self.files
+        );
         let write = || -> io::Result<()> {
             let mut file = fs::File::create(self.dir.join(name))?;
             file.write_all(bytes)?;
@@ -291,26 +313,29 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Whether `dir` holds only files a run stages (its outputs, and the
+/// Whether `dir` holds only files a run stages (its `files`, and the
 /// empty file that proves a folder writable).
-fn only_staged_files(dir: &Path) -> bool {
+fn only_staged_files(dir: &Path, files: &[&str]) -> bool {
     fs::read_dir(dir).is_ok_and(|entries| {
         entries.flatten().all(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let staged = is_run_file(&name) || name == "probe";
+            let staged = files.contains(&name.as_str()) || name == "probe";
             staged && e.file_type().is_ok_and(|t| t.is_file())
         })
     })
 }
 
-/// Entries of `dir` that a run did not write.
-pub(super) fn foreign_entries(dir: &Path) -> io::Result<Vec<String>> {
+/// Entries of `dir` that a run writing `files` did not write.
+pub(super) fn foreign_entries(
+    dir: &Path,
+    files: &[&str],
+) -> io::Result<Vec<String>> {
     let mut foreign = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         // `.tmp-*` files are what earlier versions left when killed.
-        let ours = is_run_file(&name) || name.starts_with(".tmp-");
+        let ours = files.contains(&name.as_str()) || name.starts_with(".tmp-");
         // A run writes files; a folder is the user's, whatever its name.
         if !ours || entry.file_type()?.is_dir() {
             foreign.push(name);

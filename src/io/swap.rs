@@ -30,7 +30,7 @@ fn aside_prefix(target: &Path) -> OsString {
 /// puts it back if the target is missing and it is the only one. In
 /// every other case the folders are left where they are, with a warning
 /// naming them: nothing is deleted or moved that might be wanted.
-pub(super) fn recover(target: &Path) {
+pub(super) fn recover(target: &Path, files: &[&str]) {
     let prefix = aside_prefix(target);
     let Ok(entries) = fs::read_dir(target.parent().unwrap_or(Path::new("/")))
     else {
@@ -48,7 +48,8 @@ pub(super) fn recover(target: &Path) {
             let pid = pid.parse::<u32>().ok().filter(|p| p.to_string() == pid);
             pid.is_some_and(|p| !process_alive(p))
                 && entry.file_type().is_ok_and(|t| t.is_dir())
-                && foreign_entries(&entry.path()).is_ok_and(|f| f.is_empty())
+                && foreign_entries(&entry.path(), files)
+                    .is_ok_and(|f| f.is_empty())
         })
         .map(|entry| entry.path())
         .collect();

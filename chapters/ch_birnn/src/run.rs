@@ -11,7 +11,7 @@ use d2l::cli::result_table;
 use d2l::data::{load_book_splits, load_splits_time_machine};
 use d2l::data::{Sampling, SeqDataLoader};
 use d2l::io::console;
-use d2l::io::outputs::OutDir;
+use d2l::io::outputs::{OutDir, FILL_FILES};
 use d2l::model::{Encoder, SeqModel, Uni};
 use d2l::rnn::Cell;
 use d2l::train::generate::{predict, Decoding};
@@ -225,7 +225,7 @@ fn fill_with<C: Cell<f32>>(
     let bi_params = params_at(h, |h| count(bi_rnn(1, v, h, &cell), v));
     let tokens = args.batch_size * args.num_steps;
     check_memory(bi_params, 1, h, tokens)?;
-    let out = OutDir::check(&args.out)?;
+    let out = OutDir::check_for(&args.out, FILL_FILES)?;
     let config = FillConfig {
         steps: args.num_steps,
         batch: args.batch_size,

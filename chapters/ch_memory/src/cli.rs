@@ -5,7 +5,7 @@ use crate::task::Recall;
 use crate::train::{with_model, Kind, Outcome, Setting, HELD_OUT, SOLVED};
 use anyhow::{ensure, Result};
 use clap::Parser;
-use d2l::io::outputs::OutDir;
+use d2l::io::outputs::{OutDir, MEMORY_FILES};
 use plotters::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -138,7 +138,7 @@ fn setting(a: &Args, kind: Kind, len: usize, seed: u64) -> Setting {
 /// Runs everything and writes the outputs together.
 pub fn run(a: &Args) -> Result<()> {
     check(a)?;
-    let out = OutDir::check(&a.out)?;
+    let out = OutDir::check_for(&a.out, MEMORY_FILES)?;
     let grad_len = a.grad_length.unwrap_or(a.lengths[a.lengths.len() / 2]);
     let mut runs = Vec::new();
     for kind in Kind::ALL {
