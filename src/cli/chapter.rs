@@ -1,8 +1,8 @@
 //! A chapter's binary from end to end: its command line (`train`, the
-//! default, `generate` and `ngram`), what runs, and how an error reaches
-//! the user.
+//! default, `generate`, `ngram` and, for gated cells, `gates`), what
+//! runs, and how an error reaches the user.
 
-use super::{ngram, GenerateArgs, NgramArgs};
+use super::{ngram, GatesArgs, GenerateArgs, NgramArgs};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// A chapter's command line: `train` (the default, so its flags also work
@@ -28,7 +28,14 @@ pub enum Command<T: Args> {
     /// Score the validation text with the baseline every model should
     /// beat: interpolated Kneser–Ney character n-grams of orders 1 to 7.
     Ngram(NgramArgs),
+    /// Run a passage through a trained model and draw what its gates do:
+    /// a heatmap per gate, how often each saturates, and the units that
+    /// follow spaces or the position in a word.
+    Gates(GatesArgs),
 }
+
+/// What a chapter's `main` runs for each subcommand.
+type Body<'a, A> = Box<dyn FnOnce(&A) -> anyhow::Result<()> + 'a>;
 
 /// A chapter's binary: its name, its help, and the flags whose defaults
 /// it changes (`("lr", "2")`).
@@ -73,15 +80,48 @@ impl Chapter {
         train: impl FnOnce(&T) -> anyhow::Result<()>,
         generate: impl FnOnce(&GenerateArgs) -> anyhow::Result<()>,
     ) {
-        exit_on_error(match self.parse::<T>() {
+        self.run(Box::new(train), Box::new(generate), None);
+    }
+
+    /// [`Chapter::main`] for a chapter whose cell has gates to look
+    /// inside, with `gates` as the body of its `gates` subcommand.
+    pub fn main_with_gates<T: Args + FromArgMatches>(
+        &self,
+        train: impl FnOnce(&T) -> anyhow::Result<()>,
+        generate: impl FnOnce(&GenerateArgs) -> anyhow::Result<()>,
+        gates: impl FnOnce(&GatesArgs) -> anyhow::Result<()>,
+    ) {
+        self.run(Box::new(train), Box::new(generate), Some(Box::new(gates)));
+    }
+
+    fn run<T: Args + FromArgMatches>(
+        &self,
+        train: Body<'_, T>,
+        generate: Body<'_, GenerateArgs>,
+        gates: Option<Body<'_, GatesArgs>>,
+    ) {
+        let has_gates = gates.is_some();
+        exit_on_error(match self.parse::<T>(has_gates) {
             Command::Train(args) => train(&args),
             Command::Generate(args) => generate(&args),
             Command::Ngram(args) => ngram::ngram(&args),
+            Command::Gates(args) => match gates {
+                Some(gates) => gates(&args),
+                None => Err(anyhow::anyhow!(
+                    "{} has no gates to look inside: `ch_gru gates` and \
+                     `ch_lstm gates` do",
+                    self.name
+                )),
+            },
         });
     }
 
-    /// Parses the command line.
-    pub fn parse<T: Args + FromArgMatches>(&self) -> Command<T> {
+    /// Parses the command line. Without `has_gates`, the `gates`
+    /// subcommand is hidden from the help.
+    pub fn parse<T: Args + FromArgMatches>(
+        &self,
+        has_gates: bool,
+    ) -> Command<T> {
         let Chapter {
             name,
             about,
@@ -101,6 +141,9 @@ impl Chapter {
             .about(about)
             .after_help(after_help)
             .version(env!("CARGO_PKG_VERSION"));
+        if !has_gates {
+            command = command.mut_subcommand("gates", |c| c.hide(true));
+        }
         for &(flag, value) in defaults {
             command = command
                 .mut_arg(flag, |a| a.default_value(value))

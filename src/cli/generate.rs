@@ -8,6 +8,7 @@ use crate::io::checkpoint::Checkpoint;
 use crate::io::console;
 use crate::model::LanguageModel;
 use crate::model::RnnModel;
+use crate::rnn::Cell;
 use crate::train::beam::{beam_search, log_prob_of, Beam};
 use crate::train::generate::predict;
 use anyhow::{bail, Context, Result};
@@ -31,12 +32,12 @@ fn chapter_of(model: &str) -> Option<&'static str> {
 /// `model` (`rnn`, `gru`, `lstm` or `deep`), naming the binary that reads it if
 /// not.
 pub fn open_checkpoint(
-    args: &GenerateArgs,
+    checkpoint: Option<&Path>,
     chapter: &str,
     model: &str,
 ) -> Result<(PathBuf, Checkpoint)> {
-    let path = checkpoint_path(args, chapter);
-    if args.checkpoint.is_none() && !path.exists() {
+    let path = checkpoint_path(checkpoint, chapter);
+    if checkpoint.is_none() && !path.exists() {
         bail!(
             "there is no checkpoint at {} yet: train one first with \
              `cargo run --release -p {chapter}`, or pass --checkpoint",
@@ -47,6 +48,9 @@ pub fn open_checkpoint(
     let found = ck.meta("model")?;
     if found != model {
         let hint = match chapter_of(found) {
+            Some(bin) if matches!(found, "gru" | "lstm") => {
+                format!("; read it with `{bin} generate` or `{bin} gates`")
+            }
             Some(bin) => format!("; read it with `{bin} generate`"),
             None => String::new(),
         };
@@ -197,30 +201,57 @@ where
         .context("cannot print the generated text to standard output")
 }
 
-/// `generate` for a from-scratch model: loads the checkpoint, checks that
-/// it holds a `model` and that its metadata matches its tensors, builds
-/// the cell with `cell(checkpoint, vocab size, hidden units)`, loads the
-/// weights and continues the prefix. Checkpoints of the concise models
-/// are in the same layout, so they load here too.
+/// `generate` for a from-scratch model: loads it with
+/// [`load_scratch_model`] and continues the prefix. Checkpoints of the
+/// concise models are in the same layout, so they load here too.
 pub fn generate_scratch<C: Sequence<f32>>(
     args: &GenerateArgs,
     chapter: &str,
     model: &str,
     cell: impl FnOnce(&Checkpoint, usize, usize) -> Result<C>,
 ) -> Result<()> {
-    let (_, ck) = open_checkpoint(args, chapter, model)?;
+    let checkpoint = args.checkpoint.as_deref();
+    let loaded = load_scratch_model(checkpoint, chapter, model, cell)?;
+    let (mut m, vocab) = (loaded.model, loaded.vocab);
+    generate_and_print(&mut m, &vocab, args)
+}
+
+/// A one-layer model read back from a checkpoint, with its vocabulary.
+pub struct Loaded<C: Cell<f32>> {
+    pub model: RnnModel<f32, C>,
+    pub vocab: Vocab,
+    pub path: PathBuf,
+    /// The whole file, for its metadata.
+    pub checkpoint: Checkpoint,
+}
+
+/// Loads the checkpoint, checks that it holds a `model` and that its
+/// metadata matches its tensors, builds the cell with `cell(checkpoint,
+/// vocab size, hidden units)` and loads the weights.
+pub fn load_scratch_model<C: Cell<f32>>(
+    checkpoint: Option<&Path>,
+    chapter: &str,
+    model: &str,
+    cell: impl FnOnce(&Checkpoint, usize, usize) -> Result<C>,
+) -> Result<Loaded<C>> {
+    let (path, ck) = open_checkpoint(checkpoint, chapter, model)?;
     let vocab = checkpoint_vocab(&ck)?;
     let num_hiddens = checked_num_hiddens(&ck, &vocab)?;
     let cell = cell(&ck, vocab.len(), num_hiddens)?;
     let mut rng = StdRng::seed_from_u64(0);
     let mut m = RnnModel::new(cell, vocab.len(), &mut rng);
     load_scratch_tensors(&ck, &mut m.params, &mut m.output)?;
-    generate_and_print(&mut m, &vocab, args)
+    Ok(Loaded {
+        model: m,
+        vocab,
+        path,
+        checkpoint: ck,
+    })
 }
 
 /// The checkpoint path: `--checkpoint`, or `runs/<chapter>/model.safetensors`.
-pub fn checkpoint_path(args: &GenerateArgs, chapter: &str) -> PathBuf {
-    args.checkpoint.clone().unwrap_or_else(|| {
+pub fn checkpoint_path(checkpoint: Option<&Path>, chapter: &str) -> PathBuf {
+    checkpoint.map(Path::to_path_buf).unwrap_or_else(|| {
         Path::new("runs").join(chapter).join("model.safetensors")
     })
 }

@@ -4,6 +4,7 @@
 mod chapter;
 #[cfg(feature = "torch")]
 mod concise;
+mod gates;
 mod generate;
 mod ngram;
 mod parse;
@@ -16,9 +17,11 @@ mod run;
 pub use chapter::{exit_on_error, Chapter, Cli, Command};
 #[cfg(feature = "torch")]
 pub use concise::{train_concise, Layers};
+pub use gates::{gates_scratch, GatesArgs};
 pub use generate::{
     check_vocab_token, checkpoint_layers, checkpoint_path, checkpoint_usize,
-    checkpoint_vocab, generate_and_print, generate_scratch, open_checkpoint,
+    checkpoint_vocab, generate_and_print, generate_scratch, load_scratch_model,
+    open_checkpoint, Loaded,
 };
 pub use ngram::{ngram, ngram_table};
 use parse::{

@@ -230,6 +230,12 @@ pub fn train_and_save<M: LanguageModel + KeepWeights + SaveState>(
             serde_json::to_string(splits.vocab.idx_to_token())?,
         );
         meta.insert("num_hiddens".to_string(), args.num_hiddens.to_string());
+        // Which characters trained it, so that `gates` measures on text
+        // it never saw.
+        meta.insert(
+            "split".to_string(),
+            serde_json::to_string(&splits.offsets)?,
+        );
         let arrays = tensors(model);
         let mut best_meta = meta.clone();
         best_meta.insert(

@@ -31,6 +31,14 @@ pub const FILL_FILES: &[&str] = &["results.json", "result.md"];
 /// The files `ch_memory` writes.
 pub const MEMORY_FILES: &[&str] = &["results.json", "result.md", "grads.svg"];
 
+/// The files a chapter's `gates` writes.
+pub const GATES_FILES: &[&str] = &[
+    "heatmap.svg",
+    "saturation.svg",
+    "gates.csv",
+    "gates.md",
+    "gates.json",
+];
 
 /// Why a folder cannot receive a run.
 #[derive(Debug, Error)]

@@ -130,7 +130,8 @@ fn train(args: &DeepTrainArgs) -> Result<()> {
 }
 
 fn generate(args: &cli::GenerateArgs) -> Result<()> {
-    let (path, ck) = cli::open_checkpoint(args, CHAPTER.name, "deep")?;
+    let (path, ck) =
+        cli::open_checkpoint(args.checkpoint.as_deref(), CHAPTER.name, "deep")?;
     let layers = cli::checkpoint_layers(&ck)?;
     match ck.meta("cell")? {
         "gru" => {

@@ -6,5 +6,6 @@ pub mod args;
 #[cfg(feature = "torch")]
 pub mod concise;
 pub mod fast;
+pub mod gates;
 pub mod layout;
 pub mod scratch;

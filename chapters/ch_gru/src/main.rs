@@ -5,7 +5,7 @@ use anyhow::Result;
 use ch_gru::args::{checkpoint_variant, variant_name};
 use ch_gru::scratch::{Gru, Variant};
 use clap::Args;
-use d2l::cli::{self, Chapter, GenerateArgs, Shape, TrainArgs};
+use d2l::cli::{self, Chapter, GatesArgs, GenerateArgs, Shape, TrainArgs};
 use std::collections::BTreeMap;
 
 const CHAPTER: Chapter = Chapter::d2l(
@@ -29,11 +29,17 @@ struct GruTrainArgs {
 }
 
 fn main() {
-    CHAPTER.main(train, generate);
+    CHAPTER.main_with_gates(train, generate, gates);
 }
 
 fn generate(args: &GenerateArgs) -> Result<()> {
     cli::generate_scratch(args, CHAPTER.name, "gru", |ck, v, h| {
+        Ok(Gru::new(v, h, checkpoint_variant(ck)?))
+    })
+}
+
+fn gates(args: &GatesArgs) -> Result<()> {
+    cli::gates_scratch(args, CHAPTER.name, "gru", "GRU", |ck, v, h| {
         Ok(Gru::new(v, h, checkpoint_variant(ck)?))
     })
 }

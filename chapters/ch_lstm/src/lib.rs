@@ -7,6 +7,7 @@
 #[cfg(feature = "torch")]
 pub mod concise;
 pub mod fast;
+pub mod gates;
 pub mod layout;
 pub mod scratch;
 pub mod variants;

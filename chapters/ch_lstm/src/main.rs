@@ -5,7 +5,8 @@ use anyhow::{bail, Result};
 use ch_lstm::scratch::Lstm;
 use ch_lstm::variants::{LstmVariant, Variant};
 use clap::Args;
-use d2l::cli::{self, Chapter, GenerateArgs, Shape, TrainArgs};
+use d2l::cli::{self, Chapter, GatesArgs, GenerateArgs, Shape, TrainArgs};
+use d2l::io::checkpoint::Checkpoint;
 use d2l::model::CodePath;
 use std::collections::BTreeMap;
 
@@ -50,27 +51,34 @@ fn forget_bias(s: &str) -> Result<f64, String> {
 }
 
 fn main() {
-    CHAPTER.main(train, generate);
+    CHAPTER.main_with_gates(train, generate, gates);
+}
+
+/// The cell a checkpoint holds. d2l's LSTM, and checkpoints from before
+/// the variants, record no `variant`; the full variant's step is the
+/// chapter's `lstm_step` exactly.
+fn checkpoint_cell(ck: &Checkpoint, v: usize, h: usize) -> Result<LstmVariant> {
+    let name = ck.meta("variant").unwrap_or("full");
+    let Some(variant) = Variant::from_name(name) else {
+        bail!(
+            "the checkpoint's metadata `variant` is {name:?}, which is no \
+             LSTM variant: the file was edited or damaged"
+        );
+    };
+    Ok(LstmVariant {
+        num_inputs: v,
+        num_hiddens: h,
+        variant,
+        forget_bias: 0.0,
+    })
 }
 
 fn generate(args: &GenerateArgs) -> Result<()> {
-    cli::generate_scratch(args, CHAPTER.name, "lstm", |ck, v, h| {
-        // d2l's LSTM, and checkpoints from before the variants, record
-        // no `variant`. Its step is the chapter's `lstm_step` exactly.
-        let name = ck.meta("variant").unwrap_or("full");
-        let Some(variant) = Variant::from_name(name) else {
-            bail!(
-                "the checkpoint's metadata `variant` is {name:?}, which is \
-                 no LSTM variant: the file was edited or damaged"
-            );
-        };
-        Ok(LstmVariant {
-            num_inputs: v,
-            num_hiddens: h,
-            variant,
-            forget_bias: 0.0,
-        })
-    })
+    cli::generate_scratch(args, CHAPTER.name, "lstm", checkpoint_cell)
+}
+
+fn gates(args: &GatesArgs) -> Result<()> {
+    cli::gates_scratch(args, CHAPTER.name, "lstm", "LSTM", checkpoint_cell)
 }
 
 fn train(args: &LstmTrainArgs) -> Result<()> {

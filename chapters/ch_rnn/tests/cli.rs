@@ -8,3 +8,9 @@ d2l::chapter_cli_tests!(
     &["--iter", "random"],
     "rnn"
 );
+
+/// The plain RNN has no gates: `ch_rnn gates` says which chapters do.
+#[test]
+fn gates_is_for_the_gated_chapters() {
+    d2l::testkit::clitest::gates::no_gates_here(env!("CARGO_BIN_EXE_ch_rnn"));
+}

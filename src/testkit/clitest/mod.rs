@@ -7,6 +7,7 @@ pub mod basics;
 mod chapter_tests;
 pub mod checkpoints;
 pub mod faults;
+pub mod gates;
 pub mod outputs;
 pub mod resume;
 pub mod training;
